@@ -1,0 +1,128 @@
+import DockerCredentialProtocol
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Credentials in one JSON file, for machines without a Secret Service (servers, CI, containers).
+///
+/// The file is private to its owner (0600 in a 0700 folder) and refused when it is not. Writers take an
+/// exclusive `flock` on a lock file and replace the file by `rename`, so readers never see a half-written
+/// file, concurrent writers never lose each other's entries, and a writer killed mid-write leaves the
+/// previous file intact.
+public struct FileStore: CredentialStore {
+    public let directory: String
+    public var file: String { directory + "/credentials.json" }
+    var lockFile: String { directory + "/credentials.lock" }
+
+    public init(directory: String) {
+        self.directory = directory
+    }
+
+    /// `$XDG_DATA_HOME/docker-credential-acr`, by default `~/.local/share/docker-credential-acr`.
+    public static func defaultDirectory(environment: [String: String]) -> String {
+        if let dataHome = environment["XDG_DATA_HOME"], dataHome.hasPrefix("/") {
+            return dataHome + "/docker-credential-acr"
+        }
+        return PrivateFile.homeDirectory(environment: environment) + "/.local/share/docker-credential-acr"
+    }
+
+    public func credential(for server: ServerAddress) throws -> Credential? {
+        try Self.match(server, in: read()).map { url, entry in
+            Credential(serverURL: url, username: entry.username, secret: entry.secret)
+        }
+    }
+
+    public func save(_ credential: Credential, for server: ServerAddress) throws {
+        try update { entries in
+            for url in entries.keys where ServerAddress.key(of: url) == server.key { entries[url] = nil }
+            entries[credential.serverURL] = Entry(username: credential.username, secret: credential.secret)
+        }
+    }
+
+    public func remove(_ server: ServerAddress) throws -> Bool {
+        var removed = false
+        try update { entries in
+            for url in entries.keys where ServerAddress.key(of: url) == server.key {
+                entries[url] = nil
+                removed = true
+            }
+        }
+        return removed
+    }
+
+    public func allUsernames() throws -> [String: String] {
+        try read().mapValues(\.username)
+    }
+
+    // MARK: - File format
+
+    struct Entry: Codable, Equatable {
+        var username: String
+        var secret: String
+    }
+
+    /// Versioned so that a later format can be told apart instead of being misread.
+    private struct Contents: Codable {
+        var version = 1
+        var credentials: [String: Entry]
+    }
+
+    /// The exact entry when there is one, else any other spelling of the same registry.
+    private static func match(_ server: ServerAddress, in entries: [String: Entry]) -> (String, Entry)? {
+        if let exact = entries[server.original] { return (server.original, exact) }
+        return entries.sorted { $0.key < $1.key }.first { ServerAddress.key(of: $0.key) == server.key }
+    }
+
+    private func read() throws -> [String: Entry] {
+        guard let bytes = try PrivateFile.read(file) else { return [:] }
+        do {
+            let contents = try JSONDecoder().decode(Contents.self, from: Data(bytes))
+            guard contents.version == 1 else { throw FileStoreError.unsupportedVersion(file, contents.version) }
+            return contents.credentials
+        } catch let error as FileStoreError {
+            throw error
+        } catch {
+            throw FileStoreError.corrupt(file)
+        }
+    }
+
+    private func update(_ change: (inout [String: Entry]) throws -> Void) throws {
+        try PrivateFile.makeDirectory(directory)
+        let lock = try PrivateFile.lock(lockFile)
+        defer { close(lock) }
+        var entries = try read()
+        try change(&entries)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        try PrivateFile.replace(file, with: Array(encoder.encode(Contents(credentials: entries))))
+    }
+}
+
+public enum FileStoreError: Error, Equatable, CustomStringConvertible {
+    case insecure(path: String, mode: UInt32)
+    case notOwned(path: String)
+    case notRegular(path: String)
+    case corrupt(String)
+    case unsupportedVersion(String, Int)
+    case system(operation: String, path: String, errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .insecure(let path, let mode):
+            let wanted = mode & UInt32(S_IFMT) == UInt32(S_IFDIR) ? "700" : "600"
+            return "refusing to use \(path): its mode \(String(mode & 0o777, radix: 8)) lets other users read it; "
+                + "run `chmod \(wanted) \(path)` and check that no one else has read the credentials in it"
+        case .notOwned(let path):
+            return "refusing to use \(path): it belongs to another user; remove it or set XDG_DATA_HOME to a folder of your own"
+        case .notRegular(let path):
+            return "refusing to use \(path): it is not a regular file or folder (a symbolic link?); remove it"
+        case .corrupt(let path):
+            return "\(path) is not a valid credentials file; move it away (it may hold credentials you need) and log in again"
+        case .unsupportedVersion(let path, let version):
+            return "\(path) has format version \(version), which this docker-credential-acr does not know; upgrade it"
+        case .system(let operation, let path, let code):
+            return "cannot \(operation) \(path): \(String(cString: strerror(code)))"
+        }
+    }
+}

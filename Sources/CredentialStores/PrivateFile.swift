@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// File operations for files that only their owner may read: every check and mode in one place.
+enum PrivateFile {
+    static func homeDirectory(environment: [String: String]) -> String {
+        if let home = environment["HOME"], !home.isEmpty { return home }
+        if let entry = getpwuid(geteuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
+        return "/"
+    }
+
+    /// Creates `path` as a folder private to its owner, or checks that it is one. Missing parents are
+    /// ordinary folders (`~/.local/share`) and get the default mode.
+    static func makeDirectory(_ path: String) throws(FileStoreError) {
+        try createFolder(path, mode: 0o700)
+        try checkPrivate(path, directory: true)
+    }
+
+    private static func createFolder(_ path: String, mode: mode_t) throws(FileStoreError) {
+        if mkdir(path, mode) == 0 || errno == EEXIST { return }
+        let code = errno
+        guard code == ENOENT, let slash = path.lastIndex(of: "/"), slash > path.startIndex else {
+            throw .system(operation: "create", path: path, errno: code)
+        }
+        try createFolder(String(path[..<slash]), mode: 0o755)
+        guard mkdir(path, mode) == 0 || errno == EEXIST else {
+            throw .system(operation: "create", path: path, errno: errno)
+        }
+    }
+
+    static func checkPrivate(_ path: String, directory: Bool) throws(FileStoreError) {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw .system(operation: "inspect", path: path, errno: errno) }
+        try checkPrivate(info, path: path, directory: directory)
+    }
+
+    private static func checkPrivate(_ info: stat, path: String, directory: Bool) throws(FileStoreError) {
+        let type = info.st_mode & S_IFMT
+        guard type == (directory ? S_IFDIR : S_IFREG) else { throw .notRegular(path: path) }
+        guard info.st_uid == geteuid() else { throw .notOwned(path: path) }
+        guard info.st_mode & 0o077 == 0 else { throw .insecure(path: path, mode: UInt32(info.st_mode)) }
+    }
+
+    /// The whole file, or nil when it does not exist.
+    static func read(_ path: String) throws(FileStoreError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            if errno == ELOOP { throw .notRegular(path: path) }
+            throw .system(operation: "open", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .system(operation: "inspect", path: path, errno: errno) }
+        try checkPrivate(info, path: path, directory: false)
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw .system(operation: "read", path: path, errno: errno) }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+    }
+
+    /// An exclusive lock held until the returned descriptor is closed (also when the process dies).
+    static func lock(_ path: String) throws(FileStoreError) -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let code = errno
+                close(fd)
+                throw .system(operation: "lock", path: path, errno: code)
+            }
+        }
+        return fd
+    }
+
+    /// Writes a sibling file, flushes it to disk, then renames it over `path`: readers see the old or the
+    /// new contents, never a mix, and a crash at any point leaves one of the two whole.
+    static func replace(_ path: String, with bytes: [UInt8]) throws(FileStoreError) {
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .system(operation: "create", path: temporary, errno: errno) }
+        var failure: FileStoreError?
+        if fchmod(fd, 0o600) != 0 { failure = .system(operation: "chmod", path: temporary, errno: errno) }
+        var written = 0
+        while failure == nil, written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { failure = .system(operation: "write", path: temporary, errno: errno); break }
+            written += count
+        }
+        if failure == nil, fsync(fd) != 0 { failure = .system(operation: "flush", path: temporary, errno: errno) }
+        close(fd)
+        if failure == nil, rename(temporary, path) != 0 {
+            failure = .system(operation: "replace", path: path, errno: errno)
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+        syncDirectory(of: path)
+    }
+
+    /// Makes the rename itself durable; best effort, as some file systems refuse fsync on folders.
+    private static func syncDirectory(of path: String) {
+        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        fsync(fd)
+        close(fd)
+    }
+}

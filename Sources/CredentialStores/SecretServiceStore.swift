@@ -1,0 +1,220 @@
+import CLibSecret
+import DockerCredentialProtocol
+
+/// Credentials in the desktop keyring through the freedesktop Secret Service (gnome-keyring, KeePassXC).
+///
+/// Items use exactly the schema and attributes of Docker's own `docker-credential-secretservice`
+/// (`io.docker.Credentials`; `label` = "Docker Credentials", `server` = the URL as written, `username`,
+/// `docker_cli` = "1"; item label = the URL), so a user who switches helpers keeps every login, and
+/// `list` returns only Docker credentials.
+public final class SecretServiceStore: CredentialStore {
+    private let service: OpaquePointer
+    private let schema: UnsafeMutablePointer<SecretSchema>
+
+    static let schemaName = "io.docker.Credentials"
+    static let dockerLabel = "Docker Credentials"
+
+    /// Connects to the Secret Service on the session bus; throws when none answers.
+    public init() throws(SecretServiceError) {
+        var error: UnsafeMutablePointer<GError>?
+        guard let service = secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION, nil, &error) else {
+            throw .unreachable(GLibError.take(error))
+        }
+        self.service = OpaquePointer(service)
+        let types = GHashTableBuilder(freeValues: false)
+        // SECRET_SCHEMA_ATTRIBUTE_STRING is 0, stored as a NULL value.
+        for name in ["label", "server", "username", "docker_cli"] { types.insert(name, nil) }
+        schema = secret_schema_newv(Self.schemaName, SECRET_SCHEMA_NONE, types.table)
+    }
+
+    deinit {
+        secret_schema_unref(schema)
+        g_object_unref(UnsafeMutableRawPointer(service))
+    }
+
+    public func credential(for server: ServerAddress) throws -> Credential? {
+        // Docker asks with the spelling it stored, so the exact match is the usual, one-call path.
+        if let found = try first(["server": server.original, "docker_cli": "1"], loadingSecrets: true) {
+            return found
+        }
+        let spellings = try items(["docker_cli": "1"], loadingSecrets: false) { items in
+            items.filter { ServerAddress.key(of: $0.server) == server.key }.map(\.server).sorted()
+        }
+        for spelling in spellings {
+            if let found = try first(["server": spelling, "docker_cli": "1"], loadingSecrets: true) { return found }
+        }
+        try checkUnlocked()
+        return nil
+    }
+
+    public func save(_ credential: Credential, for server: ServerAddress) throws {
+        try checkUnlocked()
+        let attributes = GHashTableBuilder(freeValues: true)
+        attributes.insert("label", Self.dockerLabel)
+        attributes.insert("server", credential.serverURL)
+        attributes.insert("username", credential.username)
+        attributes.insert("docker_cli", "1")
+        let value = secret_value_new(credential.secret, -1, "text/plain")
+        defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
+        var error: UnsafeMutablePointer<GError>?
+        let stored = secret_service_store_sync(
+            UnsafeMutablePointer(service), schema, attributes.table, SECRET_COLLECTION_DEFAULT,
+            credential.serverURL, value, nil, &error)
+        guard stored != 0 else { throw SecretServiceError.failed("store", GLibError.take(error)) }
+        // Only after the new item is safe: drop other spellings and other usernames of this registry.
+        try items(["docker_cli": "1"], loadingSecrets: false) { items in
+            for item in items where ServerAddress.key(of: item.server) == server.key
+                && (item.server != credential.serverURL || item.username != credential.username) {
+                try item.delete()
+            }
+        }
+    }
+
+    public func remove(_ server: ServerAddress) throws -> Bool {
+        try checkUnlocked()
+        return try items(["docker_cli": "1"], loadingSecrets: false) { items in
+            var removed = false
+            for item in items where ServerAddress.key(of: item.server) == server.key {
+                try item.delete()
+                removed = true
+            }
+            return removed
+        }
+    }
+
+    public func allUsernames() throws -> [String: String] {
+        let all = try items(["label": Self.dockerLabel, "docker_cli": "1"], loadingSecrets: false) { items in
+            Dictionary(items.map { ($0.server, $0.username) }, uniquingKeysWith: { first, _ in first })
+        }
+        if all.isEmpty { try checkUnlocked() }
+        return all
+    }
+
+    // MARK: - libsecret
+
+    /// A search result, valid only inside the closure it is passed to.
+    struct Item {
+        let pointer: UnsafeMutablePointer<SecretItem>
+        let server: String
+        let username: String
+
+        func delete() throws(SecretServiceError) {
+            var error: UnsafeMutablePointer<GError>?
+            guard secret_item_delete_sync(pointer, nil, &error) != 0 else {
+                throw .failed("delete", GLibError.take(error))
+            }
+        }
+
+        func secret() -> String? {
+            guard let value = secret_item_get_secret(pointer) else { return nil }
+            defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
+            var length = 0
+            guard let bytes = secret_value_get(value, &length) else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self)
+        }
+    }
+
+    private func first(_ attributes: [String: String], loadingSecrets: Bool) throws -> Credential? {
+        try items(attributes, loadingSecrets: loadingSecrets) { items in
+            items.lazy.compactMap { item in
+                item.secret().map { Credential(serverURL: item.server, username: item.username, secret: $0) }
+            }.first
+        }
+    }
+
+    /// Every unlocked item of the Docker schema with `attributes`. Never prompts: a headless machine has
+    /// no prompter, and a locked collection is reported by `checkUnlocked` instead.
+    @discardableResult
+    private func items<T>(
+        _ attributes: [String: String], loadingSecrets: Bool, _ body: ([Item]) throws -> T
+    ) throws -> T {
+        let table = GHashTableBuilder(freeValues: true)
+        for (name, value) in attributes { table.insert(name, value) }
+        let flags = SECRET_SEARCH_ALL.rawValue | (loadingSecrets ? SECRET_SEARCH_LOAD_SECRETS.rawValue : 0)
+        var error: UnsafeMutablePointer<GError>?
+        let list = secret_service_search_sync(
+            UnsafeMutablePointer(service), schema, table.table, SecretSearchFlags(rawValue: flags), nil, &error)
+        if let error { throw SecretServiceError.failed("search", GLibError.take(error)) }
+        defer { g_list_free_full(list, g_object_unref) }
+        var items: [Item] = []
+        var node = list
+        while let current = node {
+            if let data = current.pointee.data {
+                let item = data.assumingMemoryBound(to: SecretItem.self)
+                let values = secret_item_get_attributes(item)
+                defer { g_hash_table_unref(values) }
+                func value(_ name: String) -> String {
+                    g_hash_table_lookup(values, name).map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
+                }
+                items.append(Item(pointer: item, server: value("server"), username: value("username")))
+            }
+            node = current.pointee.next
+        }
+        return try body(items)
+    }
+
+    private func checkUnlocked() throws(SecretServiceError) {
+        var error: UnsafeMutablePointer<GError>?
+        let collection = secret_collection_for_alias_sync(
+            UnsafeMutablePointer(service), SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nil, &error)
+        if let error { throw .failed("open the default collection of", GLibError.take(error)) }
+        guard let collection else { throw .noDefaultCollection }
+        defer { g_object_unref(collection) }
+        if secret_collection_get_locked(collection) != 0 { throw .locked }
+    }
+}
+
+public enum SecretServiceError: Error, CustomStringConvertible {
+    case unreachable(GLibError)
+    case locked
+    case noDefaultCollection
+    case failed(String, GLibError)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let error):
+            "cannot reach a Secret Service (gnome-keyring, KeePassXC) on the session bus (\(error.message)); "
+                + "start one in this session, or set DOCKER_CREDENTIAL_ACR_STORE=file to keep credentials in a private file"
+        case .locked:
+            "the keyring's default collection is locked and cannot be unlocked without a prompt; unlock it "
+                + "(log in to the desktop, or `gnome-keyring-daemon --unlock` with its password on stdin), "
+                + "or set DOCKER_CREDENTIAL_ACR_STORE=file"
+        case .noDefaultCollection:
+            "the Secret Service has no default keyring collection; create one (e.g. with Seahorse), "
+                + "or set DOCKER_CREDENTIAL_ACR_STORE=file"
+        case .failed(let operation, let error):
+            "cannot \(operation) the Secret Service keyring: \(error.message)"
+        }
+    }
+}
+
+/// A GError copied into Swift; the original is freed.
+public struct GLibError: Error, Sendable {
+    public let domain: String
+    public let code: Int32
+    public let message: String
+
+    static func take(_ error: UnsafeMutablePointer<GError>?) -> GLibError {
+        guard let error else { return GLibError(domain: "", code: 0, message: "unknown error") }
+        defer { g_error_free(error) }
+        return GLibError(
+            domain: String(cString: g_quark_to_string(error.pointee.domain)),
+            code: error.pointee.code,
+            message: String(cString: error.pointee.message))
+    }
+}
+
+/// A string-keyed GHashTable that owns copies of its keys (and values, when asked).
+final class GHashTableBuilder {
+    let table: OpaquePointer
+
+    init(freeValues: Bool) {
+        table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, freeValues ? g_free : nil)
+    }
+
+    deinit { g_hash_table_unref(table) }
+
+    func insert(_ key: String, _ value: String?) {
+        g_hash_table_insert(table, g_strdup(key), value.map { UnsafeMutableRawPointer(g_strdup($0)) } ?? nil)
+    }
+}

@@ -1,0 +1,42 @@
+import DockerCredentialProtocol
+
+/// Which store holds the credentials, from `DOCKER_CREDENTIAL_ACR_STORE`.
+public enum StoreChoice: String, CaseIterable, Sendable {
+    case secretService = "secretservice"
+    case file
+    /// The Secret Service when one answers on the session bus, the file store otherwise.
+    case auto
+
+    public static let variable = "DOCKER_CREDENTIAL_ACR_STORE"
+
+    public init(environment: [String: String]) throws(StoreChoiceError) {
+        let value = environment[Self.variable] ?? ""
+        if value.isEmpty {
+            self = .auto
+        } else if let choice = StoreChoice(rawValue: value.lowercased()) {
+            self = choice
+        } else {
+            throw .unknown(value)
+        }
+    }
+
+    public func open(environment: [String: String]) throws -> any CredentialStore {
+        let file = FileStore(directory: FileStore.defaultDirectory(environment: environment))
+        switch self {
+        case .file: return file
+        case .secretService: return try SecretServiceStore()
+        case .auto: return (try? SecretServiceStore()) ?? file
+        }
+    }
+}
+
+public enum StoreChoiceError: Error, CustomStringConvertible {
+    case unknown(String)
+
+    public var description: String {
+        switch self {
+        case .unknown(let value):
+            "\(StoreChoice.variable)='\(value)' is not a store; use secretservice, file or auto (the default)"
+        }
+    }
+}

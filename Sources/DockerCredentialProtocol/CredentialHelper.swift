@@ -1,0 +1,102 @@
+import FoundationEssentials
+
+/// The actions of Docker's credential-helper protocol.
+public enum Action: String, CaseIterable, Sendable {
+    case store, get, erase, list, version
+}
+
+/// Runs protocol actions against a store: parses the input Docker sends, answers in the bytes it expects.
+///
+/// Input is checked completely before the store is opened, so bad input can never reach a store.
+public struct CredentialHelper {
+    /// Docker sends a few KiB at most; refuse more instead of buffering whatever arrives.
+    public static let maximumInputBytes = 1 << 20
+
+    private let openStore: () throws -> any CredentialStore
+
+    /// `openStore` is called only by actions that need a store, and at most once per action.
+    public init(openStore: @escaping () throws -> any CredentialStore) {
+        self.openStore = openStore
+    }
+
+    public func store(input: [UInt8]) throws {
+        let credential = try Self.parseCredential(input)
+        let server = try Self.address(credential.serverURL)
+        try openStore().save(credential, for: server)
+    }
+
+    public func get(input: [UInt8]) throws -> String {
+        let server = try Self.address(try Self.text(input))
+        guard let found = try openStore().credential(for: server) else {
+            throw CredentialHelperError.credentialsNotFound
+        }
+        return GoJSON.object([
+            ("ServerURL", server.original), ("Username", found.username), ("Secret", found.secret),
+        ])
+    }
+
+    public func erase(input: [UInt8]) throws {
+        let server = try Self.address(try Self.text(input))
+        guard try openStore().remove(server) else { throw CredentialHelperError.credentialsNotFound }
+    }
+
+    public func list() throws -> String {
+        GoJSON.sortedObject(try openStore().allUsernames())
+    }
+
+    public static func version(name: String, version: String) -> String {
+        "\(name) (\(name)) \(version)\n"
+    }
+
+    // MARK: - Input
+
+    static func text(_ input: [UInt8]) throws(CredentialHelperError) -> String {
+        guard input.count <= maximumInputBytes else { throw .inputTooLarge(limit: maximumInputBytes) }
+        guard let text = String(validating: input, as: UTF8.self) else { throw .inputNotUTF8 }
+        guard !text.contains("\0") else { throw .invalidServerURL(.invalidCharacter) }
+        return text
+    }
+
+    static func address(_ text: String) throws(CredentialHelperError) -> ServerAddress {
+        do {
+            return try ServerAddress(text)
+        } catch .empty {
+            throw .missingServerURL
+        } catch {
+            throw .invalidServerURL(error)
+        }
+    }
+
+    /// The fields of a `store` request. Optional so that a missing or null field gets the protocol's own
+    /// error instead of a decoder message; unknown fields are ignored, as Go's decoder ignores them.
+    private struct StoreRequest: Decodable {
+        var ServerURL: String?
+        var Username: String?
+        var Secret: String?
+    }
+
+    static func parseCredential(_ input: [UInt8]) throws(CredentialHelperError) -> Credential {
+        let text = try text(input)
+        guard !text.trimmingASCIIWhitespace().isEmpty else { throw .invalidJSON("stdin is empty") }
+        let request: StoreRequest
+        do {
+            request = try JSONDecoder().decode(StoreRequest.self, from: Data(text.utf8))
+        } catch let DecodingError.typeMismatch(_, context) {
+            // Name the field, never echo the value: it may be the secret.
+            if let field = context.codingPath.first?.stringValue {
+                throw .invalidJSON("\"\(field)\" must be a string")
+            }
+            throw .invalidJSON("the input is not a JSON object")
+        } catch {
+            throw .invalidJSON("the input is not valid JSON")
+        }
+        guard let serverURL = request.ServerURL, !serverURL.isEmpty else { throw .missingServerURL }
+        guard let username = request.Username, !username.isEmpty else { throw .missingUsername }
+        guard let secret = request.Secret, !secret.isEmpty else { throw .missingSecret }
+        for (field, value) in [("ServerURL", serverURL), ("Username", username), ("Secret", secret)]
+        where value.contains("\0") {
+            throw .nulCharacter(field: field)
+        }
+        return Credential(serverURL: serverURL, username: username, secret: secret)
+    }
+}

@@ -20,9 +20,13 @@ if [ "${1:-}" != "--inside" ]; then
   # second gnome-keyring started by activation would also use the private folders, never the real ones.
   export XDG_DATA_HOME="$root/data" XDG_RUNTIME_DIR="$root/run"
   unset DISPLAY WAYLAND_DISPLAY GNOME_KEYRING_CONTROL DBUS_SESSION_BUS_ADDRESS
-  status=0
   # dbus-daemon warns "Failed to set fd limit" in containers; that line is harmless and dropped.
-  dbus-run-session -- "$0" --inside "$@" 2> >(grep -v 'Failed to set fd limit' >&2) || status=$?
+  exec 3> >(grep -v --line-buffered 'Failed to set fd limit' >&2)
+  filter=$!
+  status=0
+  dbus-run-session -- "$0" --inside "$@" 2>&3 3>&- || status=$?
+  exec 3>&-
+  wait "$filter" || true  # every last line of stderr is passed on before we exit
   exit "$status"
 fi
 shift

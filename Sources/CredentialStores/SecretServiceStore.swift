@@ -1,5 +1,8 @@
 import CLibSecret
 import DockerCredentialProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Credentials in the desktop keyring through the freedesktop Secret Service (gnome-keyring, KeePassXC).
 ///
@@ -7,15 +10,21 @@ import DockerCredentialProtocol
 /// (`io.docker.Credentials`; `label` = "Docker Credentials", `server` = the URL as written, `username`,
 /// `docker_cli` = "1"; item label = the URL), so a user who switches helpers keeps every login, and
 /// `list` returns only Docker credentials.
+///
+/// A write stores the new item before it deletes the registry's other items, so that nothing is lost if
+/// it is interrupted; writers hold an exclusive lock on `lockDirectory/keyring.lock` so that two of them
+/// for one registry cannot delete each other's new item.
 public final class SecretServiceStore: CredentialStore {
     private let service: OpaquePointer
     private let schema: UnsafeMutablePointer<SecretSchema>
+    private let lockDirectory: String
 
     static let schemaName = "io.docker.Credentials"
     static let dockerLabel = "Docker Credentials"
 
     /// Connects to the Secret Service on the session bus; throws when none answers.
-    public init() throws(SecretServiceError) {
+    public init(lockDirectory: String) throws(SecretServiceError) {
+        self.lockDirectory = lockDirectory
         var error: UnsafeMutablePointer<GError>?
         guard let service = secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION, nil, &error) else {
             throw .unreachable(GLibError.take(error))
@@ -49,6 +58,8 @@ public final class SecretServiceStore: CredentialStore {
 
     public func save(_ credential: Credential, for server: ServerAddress) throws {
         try checkUnlocked()
+        let lock = try writerLock()
+        defer { close(lock) }
         let attributes = GHashTableBuilder(freeValues: true)
         attributes.insert("label", Self.dockerLabel)
         attributes.insert("server", credential.serverURL)
@@ -72,6 +83,8 @@ public final class SecretServiceStore: CredentialStore {
 
     public func remove(_ server: ServerAddress) throws -> Bool {
         try checkUnlocked()
+        let lock = try writerLock()
+        defer { close(lock) }
         return try items(["docker_cli": "1"], loadingSecrets: false) { items in
             var removed = false
             for item in items where ServerAddress.key(of: item.server) == server.key {
@@ -151,6 +164,11 @@ public final class SecretServiceStore: CredentialStore {
             node = current.pointee.next
         }
         return try body(items)
+    }
+
+    private func writerLock() throws(FileStoreError) -> Int32 {
+        try PrivateFile.makeDirectory(lockDirectory)
+        return try PrivateFile.lock(lockDirectory + "/keyring.lock")
     }
 
     private func checkUnlocked() throws(SecretServiceError) {

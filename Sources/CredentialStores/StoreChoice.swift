@@ -1,4 +1,7 @@
 import DockerCredentialProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Which store holds the credentials, from `DOCKER_CREDENTIAL_ACR_STORE`.
 public enum StoreChoice: String, CaseIterable, Sendable {
@@ -24,9 +27,17 @@ public enum StoreChoice: String, CaseIterable, Sendable {
         let file = FileStore(directory: FileStore.defaultDirectory(environment: environment))
         switch self {
         case .file: return file
-        case .secretService: return try SecretServiceStore()
-        case .auto: return (try? SecretServiceStore()) ?? file
+        case .secretService: return try SecretServiceStore(lockDirectory: Self.lockDirectory(environment))
+        case .auto: return (try? SecretServiceStore(lockDirectory: Self.lockDirectory(environment))) ?? file
         }
+    }
+
+    /// Where keyring writers take their lock: the per-user runtime folder when there is one.
+    static func lockDirectory(_ environment: [String: String]) -> String {
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/"), access(runtime, W_OK) == 0 {
+            return runtime + "/docker-credential-acr"
+        }
+        return FileStore.defaultDirectory(environment: environment)
     }
 }
 

@@ -1,0 +1,24 @@
+import DockerCredentialProtocol
+import Foundation
+import Testing
+@testable import CredentialStores
+
+/// Runs against the real gnome-keyring that `Scripts/with-keyring.sh` starts; `make test` always does.
+@Suite(.serialized) struct SecretServiceStoreTests {
+    let store: SecretServiceStore
+
+    init() throws {
+        try #require(ProcessInfo.processInfo.environment["DBUS_SESSION_BUS_ADDRESS"] != nil,
+                     "run the tests inside Scripts/with-keyring.sh (make test does)")
+        store = try SecretServiceStore(lockDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("keyring-lock-\(UUID().uuidString)").path)
+    }
+
+    @Test func roundTrip() throws { try StoreBehaviour.roundTripFindsEverySpelling(store) }
+    @Test func replace() throws { try StoreBehaviour.savingAnotherSpellingReplacesTheEntry(store) }
+    @Test func remove() throws { try StoreBehaviour.removeDropsEverySpellingAndSaysWhetherThereWasOne(store) }
+    @Test func tokensAndPorts() throws { try StoreBehaviour.identityTokensAndPortsAreKeptApart(store) }
+
+    @Test func autoPicksTheKeyringWhenOneAnswers() throws {
+        #expect(try StoreChoice.auto.open(environment: [:]) is SecretServiceStore)
+    }
+}

@@ -1,0 +1,64 @@
+import Testing
+@testable import DockerCredentialProtocol
+
+@Suite struct ServerAddressTests {
+    @Test(arguments: [
+        "reg.example.com", "https://reg.example.com", "https://reg.example.com/", "http://Reg.Example.COM",
+        "HTTPS://REG.EXAMPLE.COM//", "  reg.example.com\n", "https://reg.example.com/v2/", "reg.example.com/v1",
+    ])
+    func spellingsOfOneRegistryShareAKey(_ spelling: String) throws {
+        #expect(try ServerAddress(spelling).key == "reg.example.com")
+    }
+
+    @Test func theOriginalIsKeptAsWrittenWithoutSurroundingWhitespace() throws {
+        #expect(try ServerAddress(" https://Reg.Example.com/ \n").original == "https://Reg.Example.com/")
+    }
+
+    @Test func aDifferentPortIsADifferentRegistry() throws {
+        #expect(try ServerAddress("reg.example.com:5000").key == "reg.example.com:5000")
+        #expect(try ServerAddress("reg.example.com:5000").key != ServerAddress("reg.example.com:5001").key)
+        #expect(try ServerAddress("reg.example.com:5000").key != ServerAddress("reg.example.com").key)
+    }
+
+    @Test(arguments: [
+        "https://index.docker.io/v1/", "docker.io", "index.docker.io", "registry-1.docker.io", "https://registry.hub.docker.com",
+    ])
+    func dockerHubAnswersToAllItsNames(_ name: String) throws {
+        #expect(try ServerAddress(name).key == ServerAddress.dockerHubKey)
+    }
+
+    @Test func otherPathsStayDistinct() throws {
+        #expect(try ServerAddress("https://reg.example.com/team").key == "reg.example.com/team")
+        #expect(try ServerAddress("docker.io/library").key == "docker.io/library")
+    }
+
+    @Test func ipv6HostsKeepTheirPort() throws {
+        let address = try ServerAddress("http://[::1]:5000/")
+        #expect(address.key == "[::1]:5000")
+        #expect(address.host == "[::1]")
+        #expect(try ServerAddress("[::1]").key == "[::1]")
+    }
+
+    @Test func hostDropsThePortAndPath() throws {
+        #expect(try ServerAddress("https://Myreg.azurecr.io:443/v2/").host == "myreg.azurecr.io")
+    }
+
+    @Test(arguments: [
+        ("", ServerAddressError.empty), ("   \n", .empty),
+        ("reg example.com", .invalidCharacter), ("reg.example.com\u{7F}", .invalidCharacter),
+        ("reg.example.com\u{0}", .invalidCharacter),
+        ("ftp://reg.example.com", .unsupportedScheme("ftp")),
+        ("https://user:pw@reg.example.com", .userInfo), ("user@reg.example.com", .userInfo),
+        ("reg.example.com?x=1", .queryOrFragment), ("reg.example.com#frag", .queryOrFragment),
+        ("https://", .invalidHost), (":5000", .invalidHost), ("[::1", .invalidHost), ("[::1]x", .invalidHost),
+        ("reg.example.com:", .invalidPort), ("reg.example.com:0", .invalidPort),
+        ("reg.example.com:65536", .invalidPort), ("reg.example.com:http", .invalidPort),
+    ])
+    func malformedAddressesAreRejected(_ text: String, _ expected: ServerAddressError) {
+        #expect(throws: expected) { try ServerAddress(text) }
+    }
+
+    @Test func unicodeHostsAreLowercased() throws {
+        #expect(try ServerAddress("https://RÉG.example").key == "rég.example")
+    }
+}

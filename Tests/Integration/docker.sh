@@ -1,0 +1,52 @@
+# The real Docker CLI (client side, no daemon) against Debian's docker-registry with htpasswd auth.
+
+docker_suite() {
+  local s="[docker]" port=${REGISTRY_PORT:-5055}
+  local reg="127.0.0.1:$port" dir="$WORK/registry"
+  mkdir -p "$dir/data" "$dir/docker"
+  htpasswd -Bbn tester registry-pass >"$dir/htpasswd"
+  cat >"$dir/config.yml" <<YAML
+version: 0.1
+log: {level: warn}
+storage: {filesystem: {rootdirectory: $dir/data}}
+http: {addr: "$reg", secret: not-a-secret}
+auth: {htpasswd: {realm: test, path: $dir/htpasswd}}
+YAML
+  docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 &
+  local registry_pid=$!
+  check "$s registry answers on $reg" wait_for_http "http://$reg/v2/"
+
+  export DOCKER_CONFIG="$dir/docker" DOCKER_CREDENTIAL_ACR_STORE=secretservice
+  echo '{"credsStore": "acr"}' >"$DOCKER_CONFIG/config.json"
+  # docker finds the helper as docker-credential-acr on PATH.
+  check "$s docker login stores through the helper" \
+    bash -c "echo registry-pass | docker login '$reg' -u tester --password-stdin 2>&1 | grep -q 'Login Succeeded'"
+  check "$s the password is in the keyring" test "$(secret-tool lookup server "$reg" docker_cli 1)" = registry-pass
+  check "$s config.json keeps no secret" bash -c "! grep -q registry-pass '$DOCKER_CONFIG/config.json' && jq -e '.auths[\"$reg\"] == {} and .credsStore == \"acr\"' '$DOCKER_CONFIG/config.json'"
+
+  # `docker login REG` without a user name would check the stored credentials through the daemon, which
+  # these machines do not run; a second login with credentials must replace, not add, the entry.
+  check "$s a second login replaces the entry" \
+    bash -c "echo registry-pass | docker login 'http://$reg/' -u tester --password-stdin >/dev/null 2>&1 && test \"\$(docker-credential-acr list | jq 'length')\" = 1"
+  check "$s push a test image with skopeo" skopeo copy --quiet --format v2s2 --dest-tls-verify=false \
+    --dest-creds "tester:registry-pass" "oci:$TESTDATA/image:latest" "docker://$reg/test/hello:1"
+  check "$s docker reuses the stored credentials (manifest inspect)" \
+    bash -c "docker manifest inspect --insecure '$reg/test/hello:1' | jq -e '.schemaVersion == 2'"
+
+  check "$s wrong password: docker login fails, nothing stored" \
+    bash -c "! (echo wrong | docker login '$reg' -u tester --password-stdin) >/dev/null 2>&1 && test \"\$(secret-tool lookup server '$reg' docker_cli 1)\" = registry-pass"
+  check "$s docker logout erases through the helper" bash -c "docker logout '$reg' 2>&1 | grep -v -i warning | grep -q 'Removing login credentials'"
+  check "$s ... without warnings" bash -c "! docker logout '$reg' 2>&1 | grep -qi 'could not erase'"
+  check "$s the keyring item is gone" bash -c "! secret-tool lookup server '$reg' docker_cli 1"
+  check "$s after logout, access is refused" bash -c "! docker manifest inspect --insecure '$reg/test/hello:1' >/dev/null 2>&1"
+
+  # skopeo reads the helper through credHelpers (it ignores credsStore).
+  echo '{"ServerURL":"'"$reg"'","Username":"tester","Secret":"registry-pass"}' | "$HELPER" store
+  echo '{"credHelpers": {"'"$reg"'": "acr"}}' >"$dir/skopeo-auth.json"
+  check "$s skopeo inspect with credentials from the helper" \
+    env REGISTRY_AUTH_FILE="$dir/skopeo-auth.json" skopeo inspect --tls-verify=false "docker://$reg/test/hello:1"
+  "$HELPER" erase <<<"$reg" >/dev/null
+
+  kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null
+  unset DOCKER_CONFIG DOCKER_CREDENTIAL_ACR_STORE
+}

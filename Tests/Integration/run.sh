@@ -20,6 +20,7 @@ export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
 for part in lib protocol concurrency docker; do source "$here/$part.sh"; done
+source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
 expect "version" 0 "docker-credential-acr (docker-credential-acr) 0.1.0" "$HELPER" version

@@ -1,0 +1,40 @@
+# docker-credential-acr — see README.md.
+PREFIX ?= /usr/local
+SWIFT ?= swift
+RELEASE_FLAGS := -c release --static-swift-stdlib
+BINARY = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/docker-credential-acr
+
+.PHONY: all build deps test unit-test integration-test demo install uninstall clean
+
+all: build
+
+build:
+	$(SWIFT) build $(RELEASE_FLAGS) --product docker-credential-acr
+
+deps:
+	@Scripts/install-deps.sh
+
+# Unit tests and integration tests of the release binary, in a private keyring session.
+test: deps build
+	$(SWIFT) build --build-tests
+	Scripts/with-keyring.sh $(MAKE) --no-print-directory unit-test integration-test
+
+unit-test:
+	$(SWIFT) test --skip-build
+
+integration-test:
+	Tests/Integration/run.sh $(BINARY)
+
+# A walk through the main job: docker login, pull, logout against a local registry and a private keyring.
+demo: deps build
+	Scripts/with-keyring.sh Scripts/demo.sh $(BINARY)
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BINARY) $(DESTDIR)$(PREFIX)/bin/docker-credential-acr
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/docker-credential-acr
+
+clean:
+	rm -rf .build

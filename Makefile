@@ -4,7 +4,7 @@ SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINARY = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/docker-credential-acr
 
-.PHONY: all build deps test unit-test integration-test demo install uninstall clean
+.PHONY: all build deps test demo install uninstall clean
 
 all: build
 
@@ -14,16 +14,11 @@ build:
 deps:
 	@Scripts/install-deps.sh
 
-# Unit tests and integration tests of the release binary, in a private keyring session.
+# Unit tests, then integration tests of the release binary, each in a private keyring session of its own.
 test: deps build
 	$(SWIFT) build --build-tests
-	Scripts/with-keyring.sh $(MAKE) --no-print-directory unit-test integration-test
-
-unit-test:
-	$(SWIFT) test --skip-build
-
-integration-test:
-	Tests/Integration/run.sh $(BINARY)
+	Scripts/with-keyring.sh $(SWIFT) test --skip-build
+	Scripts/with-keyring.sh Tests/Integration/run.sh $(BINARY)
 
 # A walk through the main job: docker login, pull, logout against a local registry and a private keyring.
 demo: deps build

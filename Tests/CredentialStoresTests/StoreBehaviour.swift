@@ -9,6 +9,7 @@ enum StoreBehaviour {
 
     static func roundTripFindsEverySpelling(_ store: some CredentialStore) throws {
         let host = unique("reg.example.com")
+        defer { _ = try? store.remove(ServerAddress(host)) }
         let saved = Credential(serverURL: "https://\(host)", username: "alice", secret: "s3cr3t-ü-<&>")
         try store.save(saved, for: ServerAddress(saved.serverURL))
         for spelling in [host, "https://\(host.uppercased())/", "http://\(host)//", saved.serverURL] {
@@ -19,6 +20,7 @@ enum StoreBehaviour {
 
     static func savingAnotherSpellingReplacesTheEntry(_ store: some CredentialStore) throws {
         let host = unique("reg.example.com")
+        defer { _ = try? store.remove(ServerAddress(host)) }
         try store.save(Credential(serverURL: "https://\(host)/", username: "old", secret: "one"),
                        for: ServerAddress("https://\(host)/"))
         let newer = Credential(serverURL: host, username: "new", secret: "two")
@@ -39,6 +41,10 @@ enum StoreBehaviour {
 
     static func identityTokensAndPortsAreKeptApart(_ store: some CredentialStore) throws {
         let host = unique("reg.example.com")
+        defer {
+            _ = try? store.remove(ServerAddress("\(host):5000"))
+            _ = try? store.remove(ServerAddress("\(host):5001"))
+        }
         let token = Credential(serverURL: "\(host):5000", username: Credential.identityTokenUsername, secret: "rt")
         let plain = Credential(serverURL: "\(host):5001", username: "bob", secret: "pw")
         try store.save(token, for: ServerAddress(token.serverURL))

@@ -8,6 +8,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
     ],
     targets: [
         // libsecret, the client library of the freedesktop Secret Service (gnome-keyring, KeePassXC, …).
@@ -21,16 +25,43 @@ let package = Package(
         .target(name: "DockerCredentialProtocol"),
         // Where credentials live: the Secret Service keyring and the file store, and the choice between them.
         .target(name: "CredentialStores", dependencies: ["DockerCredentialProtocol", "CLibSecret"]),
-        // The thin command-line front: wires the protocol to a store.
+        // HTTP as plain values behind a protocol, and the retry policy within one time budget.
+        .target(
+            name: "HTTPTransport",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // Azure AD tokens from the identity the machine has: service principal, workload identity,
+        // managed identity, Azure CLI.
+        .target(
+            name: "AzureIdentity",
+            dependencies: [
+                "HTTPTransport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // ACR login servers, the Azure AD → ACR refresh-token exchange, its cache and configuration.
+        .target(
+            name: "ACRTokenExchange",
+            dependencies: [
+                "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The thin command-line front: wires the protocol to the stores and the token engine.
         .executableTarget(
             name: "docker-credential-acr",
             dependencies: [
-                "DockerCredentialProtocol",
-                "CredentialStores",
+                "DockerCredentialProtocol", "CredentialStores", "ACRTokenExchange", "HTTPTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "DockerCredentialProtocolTests", dependencies: ["DockerCredentialProtocol"]),
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),
+        .testTarget(name: "ACRTokenExchangeTests", dependencies: ["ACRTokenExchange", "AzureIdentity", "HTTPTransport"]),
     ]
 )

@@ -13,7 +13,8 @@ import Glibc
 public struct FileStore: CredentialStore {
     public let directory: String
     public var file: String { directory + "/credentials.json" }
-    var lockFile: String { directory + "/credentials.lock" }
+    /// Derived tokens, apart from the credentials so that `list` and `get` never read them.
+    public var tokenFile: String { directory + "/tokens.json" }
 
     public init(directory: String) {
         self.directory = directory
@@ -63,9 +64,22 @@ public struct FileStore: CredentialStore {
     }
 
     /// Versioned so that a later format can be told apart instead of being misread.
-    private struct Contents: Codable {
+    private struct Contents: VersionedFile {
         var version = 1
         var credentials: [String: Entry]
+    }
+
+    private struct TokenContents: VersionedFile {
+        var version = 1
+        var tokens: [String: StoredToken]
+    }
+
+    struct StoredToken: Codable {
+        var kind: String
+        var scope: String
+        var identity: String
+        var token: String
+        var expiresOn: Int64
     }
 
     /// The exact entry when there is one, else any other spelling of the same registry.
@@ -75,28 +89,67 @@ public struct FileStore: CredentialStore {
     }
 
     private func read() throws -> [String: Entry] {
-        guard let bytes = try PrivateFile.read(file) else { return [:] }
-        do {
-            let contents = try JSONDecoder().decode(Contents.self, from: Data(bytes))
-            guard contents.version == 1 else { throw FileStoreError.unsupportedVersion(file, contents.version) }
-            return contents.credentials
-        } catch let error as FileStoreError {
-            throw error
-        } catch {
-            throw FileStoreError.corrupt(file)
-        }
+        try read(Contents.self, from: file)?.credentials ?? [:]
     }
 
     private func update(_ change: (inout [String: Entry]) throws -> Void) throws {
+        try update(file, default: Contents(credentials: [:])) { try change(&$0.credentials) }
+    }
+
+    private func read<Contents: VersionedFile>(_ type: Contents.Type, from path: String) throws -> Contents? {
+        guard let bytes = try PrivateFile.read(path) else { return nil }
+        do {
+            let contents = try JSONDecoder().decode(Contents.self, from: Data(bytes))
+            guard contents.version == 1 else { throw FileStoreError.unsupportedVersion(path, contents.version) }
+            return contents
+        } catch let error as FileStoreError {
+            throw error
+        } catch {
+            throw FileStoreError.corrupt(path)
+        }
+    }
+
+    /// Read, change and replace `path` under its own exclusive lock.
+    private func update<Contents: VersionedFile>(
+        _ path: String, default empty: Contents, _ change: (inout Contents) throws -> Void
+    ) throws {
         try PrivateFile.makeDirectory(directory)
-        let lock = try PrivateFile.lock(lockFile)
+        let lock = try PrivateFile.lock(path.replacing(".json", with: ".lock"))
         defer { close(lock) }
-        var entries = try read()
-        try change(&entries)
+        var contents = try read(Contents.self, from: path) ?? empty
+        try change(&contents)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        try PrivateFile.replace(file, with: Array(encoder.encode(Contents(credentials: entries))))
+        try PrivateFile.replace(path, with: Array(encoder.encode(contents)))
     }
+}
+
+extension FileStore: TokenCache {
+    public func cachedToken(for key: TokenKey) throws -> CachedToken? {
+        try read(TokenContents.self, from: tokenFile)?.tokens[key.id].map {
+            CachedToken(token: $0.token, expiresOn: $0.expiresOn)
+        }
+    }
+
+    public func saveToken(_ token: CachedToken, for key: TokenKey) throws {
+        try update(tokenFile, default: TokenContents(tokens: [:])) {
+            $0.tokens[key.id] = StoredToken(
+                kind: key.kind.rawValue, scope: key.scope, identity: key.identity,
+                token: token.token, expiresOn: token.expiresOn)
+        }
+    }
+
+    public func removeTokens(scope: String) throws {
+        guard try read(TokenContents.self, from: tokenFile)?.tokens.values.contains(where: { $0.scope == scope }) == true
+        else { return }
+        try update(tokenFile, default: TokenContents(tokens: [:])) {
+            $0.tokens = $0.tokens.filter { $0.value.scope != scope }
+        }
+    }
+}
+
+private protocol VersionedFile: Codable {
+    var version: Int { get }
 }
 
 public enum FileStoreError: Error, Equatable, CustomStringConvertible {

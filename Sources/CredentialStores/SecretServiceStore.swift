@@ -17,10 +17,13 @@ import Glibc
 public final class SecretServiceStore: CredentialStore {
     private let service: OpaquePointer
     private let schema: UnsafeMutablePointer<SecretSchema>
+    private let tokenSchema: UnsafeMutablePointer<SecretSchema>
     private let lockDirectory: String
 
     static let schemaName = "io.docker.Credentials"
     static let dockerLabel = "Docker Credentials"
+    /// Derived tokens: a schema of our own, so Docker's helper and `list` never see them.
+    static let tokenSchemaName = "io.github.docker-credential-acr.Token"
 
     /// Connects to the Secret Service on the session bus; throws when none answers.
     public init(lockDirectory: String) throws(SecretServiceError) {
@@ -30,14 +33,20 @@ public final class SecretServiceStore: CredentialStore {
             throw .unreachable(GLibError.take(error))
         }
         self.service = OpaquePointer(service)
+        schema = Self.schema(Self.schemaName, attributes: ["label", "server", "username", "docker_cli"])
+        tokenSchema = Self.schema(Self.tokenSchemaName, attributes: ["kind", "scope", "identity"])
+    }
+
+    private static func schema(_ name: String, attributes: [String]) -> UnsafeMutablePointer<SecretSchema> {
         let types = GHashTableBuilder(freeValues: false)
         // SECRET_SCHEMA_ATTRIBUTE_STRING is 0, stored as a NULL value.
-        for name in ["label", "server", "username", "docker_cli"] { types.insert(name, nil) }
-        schema = secret_schema_newv(Self.schemaName, SECRET_SCHEMA_NONE, types.table)
+        for attribute in attributes { types.insert(attribute, nil) }
+        return secret_schema_newv(name, SECRET_SCHEMA_NONE, types.table)
     }
 
     deinit {
         secret_schema_unref(schema)
+        secret_schema_unref(tokenSchema)
         g_object_unref(UnsafeMutableRawPointer(service))
     }
 
@@ -60,18 +69,12 @@ public final class SecretServiceStore: CredentialStore {
         try checkUnlocked()
         let lock = try writerLock()
         defer { close(lock) }
-        let attributes = GHashTableBuilder(freeValues: true)
-        attributes.insert("label", Self.dockerLabel)
-        attributes.insert("server", credential.serverURL)
-        attributes.insert("username", credential.username)
-        attributes.insert("docker_cli", "1")
-        let value = secret_value_new(credential.secret, -1, "text/plain")
-        defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
-        var error: UnsafeMutablePointer<GError>?
-        let stored = secret_service_store_sync(
-            UnsafeMutablePointer(service), schema, attributes.table, SECRET_COLLECTION_DEFAULT,
-            credential.serverURL, value, nil, &error)
-        guard stored != 0 else { throw SecretServiceError.failed("store", GLibError.take(error)) }
+        try store(
+            credential.secret, schema: schema, label: credential.serverURL,
+            attributes: [
+                "label": Self.dockerLabel, "server": credential.serverURL, "username": credential.username,
+                "docker_cli": "1",
+            ])
         // Only after the new item is safe: drop other spellings and other usernames of this registry.
         try items(["docker_cli": "1"], loadingSecrets: false) { items in
             for item in items where ServerAddress.key(of: item.server) == server.key
@@ -105,11 +108,27 @@ public final class SecretServiceStore: CredentialStore {
 
     // MARK: - libsecret
 
+    /// Stores `secret`, replacing an item with exactly these attributes.
+    private func store(
+        _ secret: String, schema: UnsafeMutablePointer<SecretSchema>, label: String, attributes: [String: String]
+    ) throws(SecretServiceError) {
+        let table = GHashTableBuilder(freeValues: true)
+        for (name, value) in attributes { table.insert(name, value) }
+        let value = secret_value_new(secret, -1, "text/plain")
+        defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
+        var error: UnsafeMutablePointer<GError>?
+        let stored = secret_service_store_sync(
+            UnsafeMutablePointer(service), schema, table.table, SECRET_COLLECTION_DEFAULT, label, value, nil, &error)
+        guard stored != 0 else { throw .failed("store", GLibError.take(error)) }
+    }
+
     /// A search result, valid only inside the closure it is passed to.
     struct Item {
         let pointer: UnsafeMutablePointer<SecretItem>
         let server: String
         let username: String
+        /// Of a token item.
+        let scope: String
 
         func delete() throws(SecretServiceError) {
             var error: UnsafeMutablePointer<GError>?
@@ -128,7 +147,7 @@ public final class SecretServiceStore: CredentialStore {
     }
 
     private func first(_ attributes: [String: String], loadingSecrets: Bool) throws -> Credential? {
-        try items(attributes, loadingSecrets: loadingSecrets) { items in
+        try items(attributes, schema: schema, loadingSecrets: loadingSecrets) { items in
             items.lazy.compactMap { item in
                 item.secret().map { Credential(serverURL: item.server, username: item.username, secret: $0) }
             }.first
@@ -139,8 +158,10 @@ public final class SecretServiceStore: CredentialStore {
     /// no prompter, and a locked collection is reported by `checkUnlocked` instead.
     @discardableResult
     private func items<T>(
-        _ attributes: [String: String], loadingSecrets: Bool, _ body: ([Item]) throws -> T
+        _ attributes: [String: String], schema: UnsafeMutablePointer<SecretSchema>? = nil, loadingSecrets: Bool,
+        _ body: ([Item]) throws -> T
     ) throws -> T {
+        let schema = schema ?? self.schema
         let table = GHashTableBuilder(freeValues: true)
         for (name, value) in attributes { table.insert(name, value) }
         let flags = SECRET_SEARCH_ALL.rawValue | (loadingSecrets ? SECRET_SEARCH_LOAD_SECRETS.rawValue : 0)
@@ -159,7 +180,8 @@ public final class SecretServiceStore: CredentialStore {
                 func value(_ name: String) -> String {
                     g_hash_table_lookup(values, name).map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
                 }
-                items.append(Item(pointer: item, server: value("server"), username: value("username")))
+                items.append(Item(
+                    pointer: item, server: value("server"), username: value("username"), scope: value("scope")))
             }
             node = current.pointee.next
         }
@@ -179,6 +201,37 @@ public final class SecretServiceStore: CredentialStore {
         guard let collection else { throw .noDefaultCollection }
         defer { g_object_unref(collection) }
         if secret_collection_get_locked(collection) != 0 { throw .locked }
+    }
+}
+
+extension SecretServiceStore: TokenCache {
+    public func cachedToken(for key: TokenKey) throws -> CachedToken? {
+        let attributes = ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity]
+        return try items(attributes, schema: tokenSchema, loadingSecrets: true) { items in
+            items.lazy.compactMap { $0.secret() }.compactMap(CachedToken.init(encoded:)).first
+        }
+    }
+
+    public func saveToken(_ token: CachedToken, for key: TokenKey) throws {
+        try store(
+            token.encoded, schema: tokenSchema, label: "docker-credential-acr \(key.kind.rawValue) for \(key.scope)",
+            attributes: ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity])
+    }
+
+    public func removeTokens(scope: String) throws {
+        try items(["scope": scope], schema: tokenSchema, loadingSecrets: false) { items in
+            for item in items { try item.delete() }
+        }
+    }
+}
+
+extension CachedToken {
+    /// As kept in a keyring item's secret: the expiry travels with the token.
+    var encoded: String { "\(expiresOn) \(token)" }
+
+    init?(encoded: String) {
+        guard let space = encoded.firstIndex(of: " "), let expiresOn = Int64(encoded[..<space]) else { return nil }
+        self.init(token: String(encoded[encoded.index(after: space)...]), expiresOn: expiresOn)
     }
 }
 

@@ -23,7 +23,7 @@ public enum StoreChoice: String, CaseIterable, Sendable {
         }
     }
 
-    public func open(environment: [String: String]) throws -> any CredentialStore {
+    public func open(environment: [String: String]) throws -> any CredentialAndTokenStore {
         let file = FileStore(directory: FileStore.defaultDirectory(environment: environment))
         switch self {
         case .file: return file
@@ -33,7 +33,7 @@ public enum StoreChoice: String, CaseIterable, Sendable {
     }
 
     /// Where keyring writers take their lock: the per-user runtime folder when there is one.
-    static func lockDirectory(_ environment: [String: String]) -> String {
+    public static func lockDirectory(_ environment: [String: String]) -> String {
         if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/"), access(runtime, W_OK) == 0 {
             return runtime + "/docker-credential-acr"
         }

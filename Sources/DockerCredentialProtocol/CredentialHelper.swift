@@ -25,9 +25,9 @@ public struct CredentialHelper {
         try openStore().save(credential, for: server)
     }
 
-    public func get(input: [UInt8]) throws -> String {
+    public func get(input: [UInt8]) async throws -> String {
         let server = try Self.address(try Self.text(input))
-        guard let found = try openStore().credential(for: server) else {
+        guard let found = try await openStore().credential(for: server) else {
             throw CredentialHelperError.credentialsNotFound
         }
         return GoJSON.object([

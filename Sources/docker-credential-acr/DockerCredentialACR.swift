@@ -1,14 +1,17 @@
+import ACRTokenExchange
 import ArgumentParser
 import CredentialStores
 import DockerCredentialProtocol
 import FoundationEssentials
+import HTTPTransport
+import Logging
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @main
-struct DockerCredentialACR: ParsableCommand {
-    static let version = "0.1.0"
+struct DockerCredentialACR: AsyncParsableCommand {
+    static let version = "0.2.0"
 
     static let configuration = CommandConfiguration(
         commandName: "docker-credential-acr",
@@ -16,39 +19,60 @@ struct DockerCredentialACR: ParsableCommand {
         discussion: """
             Docker runs this helper when ~/.docker/config.json says "credsStore": "acr". It keeps the \
             credentials of every registry in the Secret Service keyring, or in a private file where no \
-            keyring answers.
+            keyring answers. For Azure Container Registry login servers (*.azurecr.io, .azurecr.cn, \
+            .azurecr.us) it derives tokens from the machine's Azure identity and caches them.
 
-            Store: DOCKER_CREDENTIAL_ACR_STORE=secretservice|file|auto (default auto: the keyring when one \
-            answers on the session bus, else $XDG_DATA_HOME/docker-credential-acr/credentials.json).
+            Store: DOCKER_CREDENTIAL_ACR_STORE=secretservice|file|auto (default auto: the \
+            keyring when one answers on the session bus, else \
+            $XDG_DATA_HOME/docker-credential-acr/credentials.json).
 
             Exit status: 0 on success, 1 when the action failed (one line on stdout says why), \
             64 for a usage error.
             """,
         version: version,
-        subcommands: [Store.self, Get.self, Erase.self, List.self, Version.self]
+        subcommands: [Store.self, Get.self, Erase.self, List.self, Version.self, Import.self]
     )
 }
 
-/// Runs one protocol action with Docker's conventions: the answer or the error as one line on stdout,
-/// exit 1 on failure. Errors that are not protocol sentinels also go to stderr, which Docker shows to
-/// the user even where it swallows stdout.
-func runAction(_ body: (CredentialHelper) throws -> String?) throws {
+/// Everything an action needs, built from the process's environment.
+struct Wiring {
     let environment = ProcessInfo.processInfo.environment
-    let helper = CredentialHelper {
-        try StoreChoice(environment: environment).open(environment: environment)
+
+    func helper() -> CredentialHelper {
+        CredentialHelper { try registryCredentials() }
     }
+
+    func registryCredentials() throws -> RegistryCredentials {
+        let store = try StoreChoice(environment: environment).open(environment: environment)
+        var logger = Logger(label: "docker-credential-acr") { _ in
+            FileLogHandler(path: FileLogHandler.defaultPath(environment: environment))
+        }
+        logger.logLevel = environment["DOCKER_CREDENTIAL_ACR_DEBUG"] == "1" ? .debug : .info
+        return RegistryCredentials(
+            store: store, configuration: try ACRConfiguration.load(environment: environment),
+            environment: environment, transport: AsyncHTTPTransport(),
+            now: { Int64(Date().timeIntervalSince1970) },
+            lockDirectory: StoreChoice.lockDirectory(environment), logger: logger,
+            notice: { message in writeOut("docker-credential-acr: \(message)\n", to: STDERR_FILENO) })
+    }
+}
+
+/// Runs one action with Docker's conventions: the answer or the error as one line on stdout, exit 1 on
+/// failure. Errors that are not protocol sentinels also go to stderr, which Docker shows to the user
+/// even where it swallows stdout (a `get` during `docker login`).
+func runAction(_ body: (Wiring) async throws -> String?) async throws {
     do {
-        if let output = try body(helper) { write(output, to: STDOUT_FILENO) }
+        if let output = try await body(Wiring()) { writeOut(output, to: STDOUT_FILENO) }
     } catch {
-        write("\(error)\n", to: STDOUT_FILENO)
+        writeOut("\(error)\n", to: STDOUT_FILENO)
         if (error as? CredentialHelperError)?.isSentinel != true {
-            write("docker-credential-acr: \(error)\n", to: STDERR_FILENO)
+            writeOut("docker-credential-acr: \(error)\n", to: STDERR_FILENO)
         }
         throw ExitCode.failure
     }
 }
 
-private func write(_ text: String, to descriptor: Int32) {
+func writeOut(_ text: String, to descriptor: Int32) {
     var bytes = Array(text.utf8)[...]
     while !bytes.isEmpty {
         let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
@@ -58,58 +82,83 @@ private func write(_ text: String, to descriptor: Int32) {
     }
 }
 
-struct Store: ParsableCommand {
+struct Store: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Save the credential Docker sends on stdin.",
-        discussion: #"Reads {"ServerURL":"…","Username":"…","Secret":"…"} from stdin."#)
+        discussion: #"""
+            Reads {"ServerURL":"…","Username":"…","Secret":"…"} from stdin. An ACR token (as printed by \
+            `az acr login --expose-token`) stored under any user name is stored under \
+            00000000-0000-0000-0000-000000000000, the only user ACR accepts with it.
+            """#)
 
-    func run() throws {
-        try runAction { helper in
-            try helper.store(input: StandardInput.read())
+    func run() async throws {
+        try await runAction { wiring in
+            try wiring.helper().store(input: StandardInput.read())
             return nil
         }
     }
 }
 
-struct Get: ParsableCommand {
+struct Get: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the credential for the server URL on stdin.",
         discussion: """
             Example: echo myreg.azurecr.io | docker-credential-acr get
             Prints {"ServerURL":"…","Username":"…","Secret":"…"}, or "credentials not found in native \
-            keychain" with exit status 1.
+            keychain" with exit status 1. For an ACR login server without a stored credential, the \
+            answer is an ACR refresh token derived from the machine's Azure identity.
             """)
 
-    func run() throws {
-        try runAction { helper in try helper.get(input: StandardInput.read()) }
+    func run() async throws {
+        try await runAction { wiring in try await wiring.helper().get(input: StandardInput.read()) }
     }
 }
 
-struct Erase: ParsableCommand {
+struct Erase: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remove the credential for the server URL on stdin.")
+        abstract: "Remove the credential for the server URL on stdin (and an ACR server's cached tokens).")
 
-    func run() throws {
-        try runAction { helper in
-            try helper.erase(input: StandardInput.read())
+    func run() async throws {
+        try await runAction { wiring in
+            try wiring.helper().erase(input: StandardInput.read())
             return nil
         }
     }
 }
 
-struct List: ParsableCommand {
+struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print every stored server URL with its username, as a JSON object.")
 
-    func run() throws {
-        try runAction { helper in try helper.list() }
+    func run() async throws {
+        try await runAction { wiring in try wiring.helper().list() }
     }
 }
 
-struct Version: ParsableCommand {
+struct Version: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the helper's name and version.")
 
-    func run() throws {
-        try runAction { _ in CredentialHelper.version(name: "docker-credential-acr", version: DockerCredentialACR.version) }
+    func run() async throws {
+        try await runAction { _ in
+            CredentialHelper.version(name: "docker-credential-acr", version: DockerCredentialACR.version)
+        }
+    }
+}
+
+struct Import: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Store the token that `az acr login --expose-token` prints.",
+        discussion: """
+            Example: az acr login --name myregistry --expose-token | docker-credential-acr import
+            Reads {"accessToken":"…","loginServer":"…"} from stdin and stores the token for the login \
+            server under 00000000-0000-0000-0000-000000000000; it is used until it expires.
+            """)
+
+    func run() async throws {
+        try await runAction { wiring in
+            let credential = try ExposedTokenImport.parse(StandardInput.read())
+            try wiring.registryCredentials().store.save(credential, for: ServerAddress(credential.serverURL))
+            return nil
+        }
     }
 }

@@ -16,10 +16,10 @@ import Testing
         try (FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue
     }
 
-    @Test func roundTrip() throws { try StoreBehaviour.roundTripFindsEverySpelling(store) }
-    @Test func replace() throws { try StoreBehaviour.savingAnotherSpellingReplacesTheEntry(store) }
-    @Test func remove() throws { try StoreBehaviour.removeDropsEverySpellingAndSaysWhetherThereWasOne(store) }
-    @Test func tokensAndPorts() throws { try StoreBehaviour.identityTokensAndPortsAreKeptApart(store) }
+    @Test func roundTrip() async throws { try await StoreBehaviour.roundTripFindsEverySpelling(store) }
+    @Test func replace() async throws { try await StoreBehaviour.savingAnotherSpellingReplacesTheEntry(store) }
+    @Test func remove() async throws { try await StoreBehaviour.removeDropsEverySpellingAndSaysWhetherThereWasOne(store) }
+    @Test func tokensAndPorts() async throws { try await StoreBehaviour.identityTokensAndPortsAreKeptApart(store) }
 
     @Test func anEmptyStoreReadsAsEmptyWithoutCreatingAnything() throws {
         #expect(try store.allUsernames().isEmpty)

@@ -13,10 +13,10 @@ import Testing
         store = try SecretServiceStore(lockDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("keyring-lock-\(UUID().uuidString)").path)
     }
 
-    @Test func roundTrip() throws { try StoreBehaviour.roundTripFindsEverySpelling(store) }
-    @Test func replace() throws { try StoreBehaviour.savingAnotherSpellingReplacesTheEntry(store) }
-    @Test func remove() throws { try StoreBehaviour.removeDropsEverySpellingAndSaysWhetherThereWasOne(store) }
-    @Test func tokensAndPorts() throws { try StoreBehaviour.identityTokensAndPortsAreKeptApart(store) }
+    @Test func roundTrip() async throws { try await StoreBehaviour.roundTripFindsEverySpelling(store) }
+    @Test func replace() async throws { try await StoreBehaviour.savingAnotherSpellingReplacesTheEntry(store) }
+    @Test func remove() async throws { try await StoreBehaviour.removeDropsEverySpellingAndSaysWhetherThereWasOne(store) }
+    @Test func tokensAndPorts() async throws { try await StoreBehaviour.identityTokensAndPortsAreKeptApart(store) }
 
     @Test func autoPicksTheKeyringWhenOneAnswers() throws {
         #expect(try StoreChoice.auto.open(environment: [:]) is SecretServiceStore)

@@ -7,39 +7,39 @@ enum StoreBehaviour {
         "\(UInt32.random(in: 0...UInt32.max)).\(host)"
     }
 
-    static func roundTripFindsEverySpelling(_ store: some CredentialStore) throws {
+    static func roundTripFindsEverySpelling(_ store: some CredentialStore) async throws {
         let host = unique("reg.example.com")
         defer { _ = try? store.remove(ServerAddress(host)) }
         let saved = Credential(serverURL: "https://\(host)", username: "alice", secret: "s3cr3t-ü-<&>")
         try store.save(saved, for: ServerAddress(saved.serverURL))
         for spelling in [host, "https://\(host.uppercased())/", "http://\(host)//", saved.serverURL] {
-            #expect(try store.credential(for: ServerAddress(spelling)) == saved)
+            #expect(try await store.credential(for: ServerAddress(spelling)) == saved)
         }
-        #expect(try store.credential(for: ServerAddress("\(host):5000")) == nil)
+        #expect(try await store.credential(for: ServerAddress("\(host):5000")) == nil)
     }
 
-    static func savingAnotherSpellingReplacesTheEntry(_ store: some CredentialStore) throws {
+    static func savingAnotherSpellingReplacesTheEntry(_ store: some CredentialStore) async throws {
         let host = unique("reg.example.com")
         defer { _ = try? store.remove(ServerAddress(host)) }
         try store.save(Credential(serverURL: "https://\(host)/", username: "old", secret: "one"),
                        for: ServerAddress("https://\(host)/"))
         let newer = Credential(serverURL: host, username: "new", secret: "two")
         try store.save(newer, for: ServerAddress(host))
-        #expect(try store.credential(for: ServerAddress("https://\(host)/")) == newer)
+        #expect(try await store.credential(for: ServerAddress("https://\(host)/")) == newer)
         let listed = try store.allUsernames().filter { $0.key.lowercased().contains(host) }
         #expect(listed == [host: "new"])
     }
 
-    static func removeDropsEverySpellingAndSaysWhetherThereWasOne(_ store: some CredentialStore) throws {
+    static func removeDropsEverySpellingAndSaysWhetherThereWasOne(_ store: some CredentialStore) async throws {
         let host = unique("reg.example.com")
         #expect(try store.remove(ServerAddress(host)) == false)
         try store.save(Credential(serverURL: host, username: "u", secret: "s"), for: ServerAddress(host))
         #expect(try store.remove(ServerAddress("HTTPS://\(host)/")) == true)
-        #expect(try store.credential(for: ServerAddress(host)) == nil)
+        #expect(try await store.credential(for: ServerAddress(host)) == nil)
         #expect(try store.remove(ServerAddress(host)) == false)
     }
 
-    static func identityTokensAndPortsAreKeptApart(_ store: some CredentialStore) throws {
+    static func identityTokensAndPortsAreKeptApart(_ store: some CredentialStore) async throws {
         let host = unique("reg.example.com")
         defer {
             _ = try? store.remove(ServerAddress("\(host):5000"))
@@ -49,8 +49,8 @@ enum StoreBehaviour {
         let plain = Credential(serverURL: "\(host):5001", username: "bob", secret: "pw")
         try store.save(token, for: ServerAddress(token.serverURL))
         try store.save(plain, for: ServerAddress(plain.serverURL))
-        #expect(try store.credential(for: ServerAddress(token.serverURL)) == token)
-        #expect(try store.credential(for: ServerAddress(plain.serverURL)) == plain)
+        #expect(try await store.credential(for: ServerAddress(token.serverURL)) == token)
+        #expect(try await store.credential(for: ServerAddress(plain.serverURL)) == plain)
         let listed = try store.allUsernames()
         #expect(listed[token.serverURL] == "<token>")
         #expect(listed[plain.serverURL] == "bob")

@@ -12,7 +12,7 @@ expect() {
   local out rc=0
   out=$("$@" 2>"$WORK/stderr") || rc=$?
   if [ "$rc" = "$status" ] && [ "$out" = "$stdout" ]; then pass "$name"
-  else fail "$name" "status: $rc (wanted $status)" "stdout: $(printf %q "$out")" "wanted: $(printf %q "$stdout")" "stderr: $(head -c 400 "$WORK/stderr")"; fi
+  else fail "$name" "status: $rc (wanted $status)" "stdout: $(printf %q "${out:0:300}")" "wanted: $(printf %q "$stdout")" "stderr: $(head -c 400 "$WORK/stderr")"; fi
 }
 
 # check NAME COMMAND… : passes when COMMAND exits 0.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration tests of the built helper: every protocol action on the real keyring and on the file store,
-# the keyring items, the store choice, bad input, concurrency, and the real Docker CLI and skopeo against
-# a real registry. Run inside Scripts/with-keyring.sh; `make test` does:
+# the keyring items, the store choice, bad input, concurrency, the real Docker CLI and skopeo against
+# a real registry, and the ACR token engine against the Azure emulator. Run inside Scripts/with-keyring.sh; `make test` does:
 #
 #   Scripts/with-keyring.sh Tests/Integration/run.sh PATH/TO/docker-credential-acr
 set -uo pipefail
@@ -10,8 +10,9 @@ export HELPER
 [ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || { echo "run.sh: no session bus; run it inside Scripts/with-keyring.sh" >&2; exit 1; }
 here=$(dirname "$(readlink -f "$0")")
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/docker-credential-acr-it.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+trap 'kill "${EMU_PID:-}" 2>/dev/null; rm -rf "$WORK"' EXIT
 export WORK
+export XDG_STATE_HOME="$WORK/state"
 # Docker, skopeo and the tests find the helper under test as `docker-credential-acr` on PATH.
 mkdir -p "$WORK/bin"; ln -s "$HELPER" "$WORK/bin/docker-credential-acr"
 export PATH="$WORK/bin:$PATH"
@@ -19,11 +20,11 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol concurrency docker; do source "$here/$part.sh"; done
+for part in lib protocol concurrency docker acr; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
-expect "version" 0 "docker-credential-acr (docker-credential-acr) 0.1.0" "$HELPER" version
+expect "version" 0 "docker-credential-acr (docker-credential-acr) 0.2.0" "$HELPER" version
 for store in secretservice file; do
   protocol_suite "$store"
   bad_input_suite "$store"
@@ -32,6 +33,12 @@ done
 keyring_contents_suite
 store_choice_suite
 docker_suite
+emulator_start
+for store in secretservice file; do acr_suite "$store"; done
+acr_failures_suite
+acr_identities_suite
+acr_exposed_tokens_suite
+acr_clients_suite
 # Last: locking the collection cannot be undone here without a prompt.
 locked_keyring_suite
 

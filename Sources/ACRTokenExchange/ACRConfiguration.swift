@@ -1,0 +1,167 @@
+import AzureIdentity
+import DockerCredentialProtocol
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Settings of the ACR token engine: the optional configuration file
+/// (`$XDG_CONFIG_HOME/docker-credential-acr/config.json`, or `DOCKER_CREDENTIAL_ACR_CONFIG`) and the
+/// endpoint overrides (`DOCKER_CREDENTIAL_ACR_ENDPOINTS`).
+///
+///     {
+///       "refreshMarginSeconds": 600,
+///       "timeoutSeconds": 20,
+///       "registries": {
+///         "myregistry.azurecr.io": { "identity": "workload-identity", "tenant": "…", "clientId": "…" },
+///         "registry.internal.example:5000": { "cloud": "AzureCloud" }
+///       }
+///     }
+public struct ACRConfiguration: Sendable {
+    /// A cached ACR refresh token with less life left than this is replaced.
+    public var refreshMargin: Int64 = 600
+    /// The most one `get` may spend on the network.
+    public var timeout: Duration = .seconds(20)
+    /// By `ServerAddress.key`.
+    public var registries: [String: Registry] = [:]
+    /// Login server name → base URL of its `/v2/` and `/oauth2/…` endpoints.
+    public var endpoints: [String: String] = [:]
+
+    public struct Registry: Sendable, Equatable {
+        public var identity: IdentitySettings
+        public var cloud: AzureCloud
+        public var refreshMargin: Int64?
+    }
+
+    public init() {}
+
+    public static let fileVariable = "DOCKER_CREDENTIAL_ACR_CONFIG"
+    public static let endpointsVariable = "DOCKER_CREDENTIAL_ACR_ENDPOINTS"
+
+    public static func path(environment: [String: String]) -> String {
+        if let path = environment[fileVariable], !path.isEmpty { return path }
+        if let home = environment["XDG_CONFIG_HOME"], home.hasPrefix("/") { return home + "/docker-credential-acr/config.json" }
+        return (environment["HOME"] ?? "") + "/.config/docker-credential-acr/config.json"
+    }
+
+    public static func load(environment: [String: String]) throws(ConfigurationError) -> ACRConfiguration {
+        var configuration = ACRConfiguration()
+        let path = path(environment: environment)
+        if let bytes = try readIfPresent(path) {
+            try configuration.apply(file: bytes, path: path)
+        } else if environment[fileVariable].map({ !$0.isEmpty }) == true {
+            throw .missing(path)
+        }
+        if let list = environment[endpointsVariable], !list.isEmpty {
+            for entry in list.split(separator: ",") {
+                guard let equals = entry.firstIndex(of: "=") else { throw .badEndpoint(String(entry)) }
+                let server = entry[..<equals].lowercased()
+                var url = String(entry[entry.index(after: equals)...])
+                while url.hasSuffix("/") { url.removeLast() }
+                do {
+                    try EndpointPolicy.check(url, variable: endpointsVariable)
+                } catch {
+                    throw .insecure(error.description)
+                }
+                configuration.endpoints[server] = url
+            }
+        }
+        return configuration
+    }
+
+    public var mappedHosts: [String: AzureCloud] { registries.mapValues(\.cloud) }
+
+    public func baseURL(for server: LoginServer) -> String {
+        endpoints[server.name] ?? "https://" + server.name
+    }
+
+    public func refreshMargin(for server: LoginServer) -> Int64 {
+        registries[server.name]?.refreshMargin ?? refreshMargin
+    }
+
+    private struct File: Decodable {
+        var refreshMarginSeconds: Int64?
+        var timeoutSeconds: Int?
+        var registries: [String: RegistryEntry]?
+    }
+
+    private struct RegistryEntry: Decodable {
+        var identity: String?
+        var tenant: String?
+        var clientId: String?
+        var cloud: String?
+        var refreshMarginSeconds: Int64?
+    }
+
+    private mutating func apply(file bytes: [UInt8], path: String) throws(ConfigurationError) {
+        let file: File
+        do {
+            file = try JSONDecoder().decode(File.self, from: Data(bytes))
+        } catch {
+            throw .invalid(path, "it is not valid JSON of the documented shape")
+        }
+        if let margin = file.refreshMarginSeconds {
+            guard (0...7200).contains(margin) else { throw .invalid(path, "refreshMarginSeconds must be 0…7200") }
+            refreshMargin = margin
+        }
+        if let seconds = file.timeoutSeconds {
+            guard (1...300).contains(seconds) else { throw .invalid(path, "timeoutSeconds must be 1…300") }
+            timeout = .seconds(seconds)
+        }
+        for (server, entry) in file.registries ?? [:] {
+            guard let key = ServerAddress.key(of: server) else { throw .invalid(path, "'\(server)' is not a registry address") }
+            var kind: IdentityKind?
+            if let name = entry.identity {
+                guard let known = IdentityKind(rawValue: name) else {
+                    let names = IdentityKind.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw .invalid(path, "identity '\(name)' of \(server) is none of \(names)")
+                }
+                kind = known
+            }
+            let clouds = [AzureCloud.azurePublic, .azureChina, .azureUSGovernment]
+            let cloud = entry.cloud.map { name in clouds.first { $0.name.lowercased() == name.lowercased() } }
+            guard cloud != .some(nil) else { throw .invalid(path, "cloud of \(server) must be AzureCloud, AzureChinaCloud or AzureUSGovernment") }
+            registries[key] = Registry(
+                identity: IdentitySettings(kind: kind, tenant: entry.tenant, clientID: entry.clientId),
+                cloud: (cloud ?? nil) ?? .azurePublic, refreshMargin: entry.refreshMarginSeconds)
+        }
+    }
+
+    private static func readIfPresent(_ path: String) throws(ConfigurationError) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw .unreadable(path, String(cString: strerror(errno)))
+        }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
+            if count == 0 { return bytes }
+            bytes.append(contentsOf: chunk[..<count])
+            if bytes.count > 1 << 20 { throw .invalid(path, "it is larger than 1 MiB") }
+        }
+    }
+}
+
+public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
+    case missing(String)
+    case unreadable(String, String)
+    case invalid(String, String)
+    case badEndpoint(String)
+    case insecure(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let path): "the configuration file \(path) (from \(ACRConfiguration.fileVariable)) does not exist"
+        case .unreadable(let path, let reason): "cannot read the configuration file \(path): \(reason)"
+        case .invalid(let path, let reason): "the configuration file \(path) is invalid: \(reason)"
+        case .badEndpoint(let entry):
+            "\(ACRConfiguration.endpointsVariable): '\(entry)' is not SERVER=URL; write e.g. myreg.azurecr.io=https://proxy.example"
+        case .insecure(let message): message
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import AzureIdentity
+import HTTPTransport
+
+/// Why no ACR credential could be derived. Each description is the one line the user sees: the cause
+/// in its own words and what to do next.
+public enum ACRError: Error, Sendable, CustomStringConvertible {
+    case identity(LoginServer, AzureIdentityError)
+    case identityNotConfigured(LoginServer, reason: String)
+    case noTenant(LoginServer)
+    case firewall(LoginServer, clientIP: String?)
+    case exchangeRefused(LoginServer, status: Int, message: String)
+    case registryNotFound(LoginServer)
+    case unavailable(LoginServer, status: Int)
+    case malformedAnswer(LoginServer, String)
+    case network(LoginServer, HTTPTransportError)
+    case storedTokenExpired(LoginServer)
+
+    public var description: String {
+        switch self {
+        case .identity(let server, let error): "\(server): \(error)"
+        case .identityNotConfigured(let server, let reason): "\(server): \(reason)"
+        case .noTenant(let server):
+            "\(server): the Azure AD token names no tenant; set AZURE_TENANT_ID or the registry's \"tenant\" in the configuration file"
+        case .firewall(let server, let ip):
+            "\(server): the registry's firewall refuses this machine\(ip.map { " (client IP \($0))" } ?? ""); "
+                + "add that address to the registry's network rules, see https://aka.ms/acr/firewall"
+        case .exchangeRefused(let server, let status, let message):
+            "\(server): the registry refused the Azure AD token (HTTP \(status): \(message)); check that the identity "
+                + "has a role on the registry (AcrPull to pull, AcrPush to push; new assignments take up to 10 minutes) "
+                + "and that the tenant is the registry's"
+        case .registryNotFound(let server):
+            "\(server): no such registry; check the name (the full login server, e.g. myregistry.azurecr.io)"
+        case .unavailable(let server, let status):
+            "\(server): the registry's token service is unavailable (HTTP \(status)) and retries ran out; try again later"
+        case .malformedAnswer(let server, let what):
+            "\(server): the registry's token service sent an unusable answer (\(what)); try again later"
+        case .network(let server, let error):
+            "\(server): \(error); check the network path to the registry (proxy, firewall, DNS)"
+        case .storedTokenExpired(let server):
+            "\(server): the stored token has expired and no Azure identity is configured to renew it; "
+                + "log in again (az acr login --expose-token | docker-credential-acr import), or configure an identity"
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Appends log lines to `$XDG_STATE_HOME/docker-credential-acr/log` (0600 in a 0700 folder), where the
+/// details of a failed `get` wait for whoever debugs it. Nothing secret is ever passed to the logger:
+/// messages carry server names, identity kinds and ids, expiry times and error descriptions only.
+public struct FileLogHandler: LogHandler {
+    public var logLevel: Logger.Level = .info
+    public var metadata: Logger.Metadata = [:]
+    private let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    public static func defaultPath(environment: [String: String]) -> String {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/docker-credential-acr/log" }
+        return (environment["HOME"] ?? "") + "/.local/state/docker-credential-acr/log"
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let all = metadata.merging(event.metadata ?? [:]) { $1 }
+        let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let line = "\(now.tv_sec) pid=\(getpid()) \(event.level) \(event.message)\(fields.isEmpty ? "" : " " + fields)\n"
+        append(line)
+    }
+
+    /// Best effort: a log that cannot be written must never fail the credential request.
+    private func append(_ line: String) {
+        let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        if mkdir(folder, 0o700) != 0, errno == ENOENT {
+            let parent = String(folder[..<(folder.lastIndex(of: "/") ?? folder.startIndex)])
+            mkdir(parent, 0o755)
+            mkdir(folder, 0o700)
+        }
+        var info = stat()
+        guard lstat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_mode & 0o077 == 0 else { return }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let bytes = Array(line.utf8)
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+}

@@ -1,0 +1,42 @@
+/// An Azure AD access token for one resource (here: ACR's), with what the exchange needs to know of it.
+public struct AzureADToken: Sendable, Equatable {
+    public var accessToken: String
+    /// Seconds since 1970.
+    public var expiresOn: Int64
+    /// The tenant that issued it (`tid`), when the token says.
+    public var tenant: String?
+
+    public init(accessToken: String, expiresOn: Int64, tenant: String?) {
+        self.accessToken = accessToken
+        self.expiresOn = expiresOn
+        self.tenant = tenant
+    }
+
+    /// Takes expiry and tenant from the token's own claims where the answer did not give them.
+    init(accessToken: String, expiresOn: Int64?, now: Int64) {
+        let claims = JWT(accessToken)
+        self.init(
+            accessToken: accessToken,
+            expiresOn: expiresOn ?? claims?.expiresOn ?? now + 3600,
+            tenant: claims?.string("tid"))
+    }
+}
+
+/// The resource and scope of ACR's Azure AD application, the same in every cloud. Not the ARM scope:
+/// an ARM token would open all of Azure if it leaked.
+public enum ContainerRegistryResource {
+    public static let resource = "https://containerregistry.azure.net"
+    public static let scope = resource + "/.default"
+}
+
+/// An Azure cloud: where its Azure AD lives.
+public struct AzureCloud: Sendable, Hashable {
+    public let name: String
+    /// With a trailing slash, as the Azure SDKs write it.
+    public let authorityHost: String
+
+    public static let azurePublic = AzureCloud(name: "AzureCloud", authorityHost: "https://login.microsoftonline.com/")
+    public static let azureChina = AzureCloud(name: "AzureChinaCloud", authorityHost: "https://login.chinacloudapi.cn/")
+    public static let azureUSGovernment = AzureCloud(
+        name: "AzureUSGovernment", authorityHost: "https://login.microsoftonline.us/")
+}

@@ -1,0 +1,128 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The Azure CLI's signed-in account: `az account get-access-token`. Nothing secret is put on its
+/// command line; the token comes back on its stdout.
+public struct AzureCLISource: IdentitySource {
+    /// The `az` executable found on PATH.
+    public let executable: String
+    public let tenantID: String?
+
+    public init(executable: String, tenantID: String?) {
+        self.executable = executable
+        self.tenantID = tenantID
+    }
+
+    public var kind: IdentityKind { .azureCLI }
+    public var cacheIdentity: String { "azure-cli:\(tenantID ?? "default")" }
+    public var tenant: String? { tenantID }
+
+    public func token(resource: String, context: IdentityContext) async throws(AzureIdentityError) -> AzureADToken {
+        var arguments = ["account", "get-access-token", "--resource", resource, "--output", "json"]
+        if let tenantID { arguments += ["--tenant", tenantID] }
+        let result: ChildProcess.Result
+        do {
+            result = try await ChildProcess.run(executable, arguments, timeout: context.budget.remaining)
+        } catch {
+            throw .azureCLIFailed(error.description)
+        }
+        guard result.status == 0 else {
+            let message = String(decoding: result.stderr, as: UTF8.self)
+            if message.contains("az login") { throw .azureCLINotLoggedIn }
+            throw .azureCLIFailed(message.split(whereSeparator: \.isNewline).first.map(String.init) ?? "exit \(result.status)")
+        }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout)) else {
+            throw .azureCLIFailed("its output is not the expected JSON")
+        }
+        return AzureADToken(accessToken: answer.accessToken, expiresOn: answer.expires_on?.value, now: context.now())
+    }
+
+    private struct Answer: Decodable {
+        var accessToken: String
+        var expires_on: FlexibleNumber?
+    }
+
+    /// The first executable named `name` on `PATH`.
+    public static func find(_ name: String = "az", path: String?) -> String? {
+        for directory in (path ?? "").split(separator: ":") where !directory.isEmpty {
+            let candidate = directory + "/" + name
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        return nil
+    }
+}
+
+/// Runs a program without a shell, collects its output, and kills it when it overruns its time.
+enum ChildProcess {
+    struct Result {
+        var status: Int32
+        var stdout: [UInt8]
+        var stderr: [UInt8]
+    }
+
+    enum Failure: Error, CustomStringConvertible {
+        case spawn(Int32)
+        case timedOut
+
+        var description: String {
+            switch self {
+            case .spawn(let code): "cannot start it: \(String(cString: strerror(code)))"
+            case .timedOut: "it did not finish in time"
+            }
+        }
+    }
+
+    static func run(_ executable: String, _ arguments: [String], timeout: Duration) async throws(Failure) -> Result {
+        var stdoutPipe: [Int32] = [0, 0]
+        var stderrPipe: [Int32] = [0, 0]
+        guard pipe(&stdoutPipe) == 0, pipe(&stderrPipe) == 0 else { throw .spawn(errno) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe[1], 2)
+        for fd in stdoutPipe + stderrPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        close(stdoutPipe[1])
+        close(stderrPipe[1])
+        guard spawned == 0 else {
+            close(stdoutPipe[0])
+            close(stderrPipe[0])
+            throw .spawn(spawned)
+        }
+        let child = pid
+        let watchdog = Task {
+            try await Task.sleep(for: timeout)
+            kill(child, SIGKILL)
+        }
+        let (out, err) = (stdoutPipe[0], stderrPipe[0])
+        async let stdout = Task.detached { readAll(out) }.value
+        async let stderr = Task.detached { readAll(err) }.value
+        let (output, errors) = await (stdout, stderr)
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0, errno == EINTR {}
+        watchdog.cancel()
+        // Only the watchdog sends SIGKILL.
+        if status & 0x7f == SIGKILL { throw .timedOut }
+        return Result(status: (status >> 8) & 0xff, stdout: output, stderr: errors)
+    }
+
+    private static func readAll(_ fd: Int32) -> [UInt8] {
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while bytes.count < 1 << 20 {
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+        return bytes
+    }
+}

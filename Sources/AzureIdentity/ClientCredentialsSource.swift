@@ -1,0 +1,134 @@
+import FoundationEssentials
+import HTTPTransport
+
+/// A service principal or a workload identity: Azure AD's client-credentials grant at
+/// `{authority}/{tenant}/oauth2/v2.0/token`, proving the client with a secret or a signed assertion.
+public struct ClientCredentialsSource: IdentitySource {
+    public enum Proof: Sendable {
+        case secret(String)
+        /// A Kubernetes service-account token (workload identity); re-read on each use, as it rotates.
+        case federatedTokenFile(String)
+        /// A PEM file with the certificate and its private key.
+        case certificate(String)
+    }
+
+    public let tenantID: String
+    public let clientID: String
+    public let proof: Proof
+    /// With a trailing slash.
+    public let authorityHost: String
+
+    public init(tenantID: String, clientID: String, proof: Proof, authorityHost: String) {
+        self.tenantID = tenantID
+        self.clientID = clientID
+        self.proof = proof
+        self.authorityHost = authorityHost.hasSuffix("/") ? authorityHost : authorityHost + "/"
+    }
+
+    public var kind: IdentityKind {
+        switch proof {
+        case .secret: .servicePrincipalSecret
+        case .federatedTokenFile: .workloadIdentity
+        case .certificate: .servicePrincipalCertificate
+        }
+    }
+
+    public var cacheIdentity: String { "\(kind.rawValue):\(tenantID):\(clientID)" }
+    public var tenant: String? { tenantID }
+    var tokenURL: String { authorityHost + FormEncoding.escape(tenantID) + "/oauth2/v2.0/token" }
+
+    public func token(resource: String, context: IdentityContext) async throws(AzureIdentityError) -> AzureADToken {
+        var fields = [("grant_type", "client_credentials"), ("client_id", clientID), ("scope", resource + "/.default")]
+        switch proof {
+        case .secret(let secret):
+            fields.append(("client_secret", secret))
+        case .federatedTokenFile(let path):
+            guard let bytes = try? ReadFile.contents(path),
+                  let assertion = String(validating: bytes, as: UTF8.self)?.filter({ !$0.isWhitespace }),
+                  !assertion.isEmpty
+            else { throw .unreadableFile(variable: "AZURE_FEDERATED_TOKEN_FILE", path: path) }
+            fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
+        case .certificate(let path):
+            let assertion = try ClientAssertion.signed(
+                certificatePath: path, clientID: clientID, audience: tokenURL, now: context.now())
+            fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
+        }
+        let response: HTTPResponse
+        do {
+            response = try await context.budget.send(.form(tokenURL, fields), via: context.transport)
+        } catch {
+            throw .network(source: kind.label, error)
+        }
+        return try AzureADAnswer.token(from: response, source: kind.label, now: context.now())
+    }
+
+    static let jwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+}
+
+/// Reads Azure AD's token endpoint answers: `{"access_token","expires_in",…}` or its error shape.
+enum AzureADAnswer {
+    private struct Success: Decodable {
+        var access_token: String
+        var expires_in: FlexibleNumber?
+    }
+
+    private struct Failure: Decodable {
+        var error: String
+        var error_description: String?
+        var error_codes: [Int]?
+    }
+
+    static func token(from response: HTTPResponse, source: String, now: Int64) throws(AzureIdentityError) -> AzureADToken {
+        let body = Data(response.body)
+        if response.status == 200, let success = try? JSONDecoder().decode(Success.self, from: body) {
+            return AzureADToken(accessToken: success.access_token, expiresOn: success.expires_in.map { now + $0.value }, now: now)
+        }
+        if let failure = try? JSONDecoder().decode(Failure.self, from: body) {
+            throw .rejected(source: source, AADError(
+                error: failure.error, code: failure.error_codes?.first,
+                summary: summary(of: failure.error_description ?? failure.error)))
+        }
+        throw .unexpectedAnswer(source: source, status: response.status)
+    }
+
+    /// "AADSTS7000215: Invalid client secret provided. Ensure … Trace ID: …" → its first sentence.
+    static func summary(of description: String) -> String {
+        var text = Substring(description)
+        if let colon = text.firstIndex(of: ":"), text.hasPrefix("AADSTS") { text = text[text.index(after: colon)...] }
+        text = text.drop { $0 == " " }
+        if let end = text.firstRange(of: ". ") { text = text[..<end.lowerBound] }
+        if let trace = text.firstRange(of: "Trace ID") { text = text[..<trace.lowerBound] }
+        return String(text).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// A number that some Azure endpoints send as a JSON number and others as a string.
+struct FlexibleNumber: Decodable, Sendable {
+    let value: Int64
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let number = try? container.decode(Int64.self) {
+            value = number
+        } else if let number = try? container.decode(Double.self) {
+            value = Int64(number)
+        } else if let text = try? container.decode(String.self), let number = Int64(text) {
+            value = number
+        } else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a number")
+        }
+    }
+}
+
+extension IdentityKind {
+    /// How messages name the source.
+    public var label: String {
+        switch self {
+        case .servicePrincipalSecret: "service principal (AZURE_CLIENT_SECRET)"
+        case .servicePrincipalCertificate: "service principal (AZURE_CLIENT_CERTIFICATE_PATH)"
+        case .workloadIdentity: "workload identity (AZURE_FEDERATED_TOKEN_FILE)"
+        case .managedIdentity: "managed identity"
+        case .azureCLI: "Azure CLI"
+        }
+    }
+}

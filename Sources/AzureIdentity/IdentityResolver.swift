@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the per-registry configuration may pin; nil fields fall back to the environment.
+public struct IdentitySettings: Sendable, Equatable {
+    public var kind: IdentityKind?
+    public var tenant: String?
+    public var clientID: String?
+
+    public init(kind: IdentityKind? = nil, tenant: String? = nil, clientID: String? = nil) {
+        self.kind = kind
+        self.tenant = tenant
+        self.clientID = clientID
+    }
+}
+
+/// Picks the identity source from the Azure SDKs' standard variables, in the documented order:
+/// service principal with secret, with certificate, workload identity, managed identity, Azure CLI.
+/// The first one that is configured is used; one that is configured but fails is reported, never
+/// silently skipped, so the user learns what is wrong with the identity they meant.
+public struct IdentityResolver: Sendable {
+    public let environment: [String: String]
+    public let cloud: AzureCloud
+    /// Whether this machine is an Azure VM, where IMDS answers; probing it elsewhere only costs time.
+    public let isAzureVM: Bool
+
+    public init(environment: [String: String], cloud: AzureCloud, isAzureVM: Bool = IdentityResolver.detectAzureVM()) {
+        self.environment = environment
+        self.cloud = cloud
+        self.isAzureVM = isAzureVM
+    }
+
+    public static let imdsVariable = "DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT"
+
+    /// The source to use, or nil when none is configured.
+    public func source(_ settings: IdentitySettings = IdentitySettings()) throws(AzureIdentityError) -> (any IdentitySource)? {
+        let tenant = settings.tenant ?? value("AZURE_TENANT_ID")
+        let clientID = settings.clientID ?? value("AZURE_CLIENT_ID")
+        let authority = try authorityHost()
+        let candidates: [IdentityKind] = settings.kind.map { [$0] } ?? IdentityKind.allCases
+        for kind in candidates {
+            switch kind {
+            case .servicePrincipalSecret:
+                if let tenant, let clientID, let secret = value("AZURE_CLIENT_SECRET") {
+                    return ClientCredentialsSource(tenantID: tenant, clientID: clientID, proof: .secret(secret), authorityHost: authority)
+                }
+            case .servicePrincipalCertificate:
+                if let tenant, let clientID, let path = value("AZURE_CLIENT_CERTIFICATE_PATH") {
+                    return ClientCredentialsSource(tenantID: tenant, clientID: clientID, proof: .certificate(path), authorityHost: authority)
+                }
+            case .workloadIdentity:
+                if let tenant, let clientID, let path = value("AZURE_FEDERATED_TOKEN_FILE") {
+                    return ClientCredentialsSource(
+                        tenantID: tenant, clientID: clientID, proof: .federatedTokenFile(path), authorityHost: authority)
+                }
+            case .managedIdentity:
+                if let url = value("IDENTITY_ENDPOINT"), let header = value("IDENTITY_HEADER") {
+                    try EndpointPolicy.check(url, variable: "IDENTITY_ENDPOINT", allowLinkLocal: true)
+                    return ManagedIdentitySource(endpoint: .appService(url: url, header: header), clientID: clientID)
+                }
+                if let url = value(Self.imdsVariable) {
+                    try EndpointPolicy.check(url, variable: Self.imdsVariable)
+                    return ManagedIdentitySource(endpoint: .imds(url: url), clientID: clientID)
+                }
+                if isAzureVM || settings.kind == .managedIdentity {
+                    return ManagedIdentitySource(endpoint: .imds(url: ManagedIdentitySource.imdsURL), clientID: clientID)
+                }
+            case .azureCLI:
+                if let az = AzureCLISource.find(path: environment["PATH"]) {
+                    return AzureCLISource(executable: az, tenantID: settings.tenant)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// `AZURE_AUTHORITY_HOST` (the workload-identity webhook sets it, with a trailing slash), else the cloud's.
+    func authorityHost() throws(AzureIdentityError) -> String {
+        guard let host = value("AZURE_AUTHORITY_HOST") else { return cloud.authorityHost }
+        try EndpointPolicy.check(host, variable: "AZURE_AUTHORITY_HOST")
+        return host.hasSuffix("/") ? host : host + "/"
+    }
+
+    private func value(_ name: String) -> String? {
+        guard let value = environment[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Azure stamps every VM with this chassis asset tag.
+    public static func detectAzureVM() -> Bool {
+        guard let bytes = try? ReadFile.contents("/sys/class/dmi/id/chassis_asset_tag", limit: 256) else { return false }
+        return String(decoding: bytes, as: UTF8.self).hasPrefix("7783-7084-3265-9085-8269-3286-77")
+    }
+}
+
+/// Overridden endpoints must use https, except on the loopback interface (tests, local proxies), and
+/// the link-local managed-identity endpoints that Azure itself serves over plain http.
+public enum EndpointPolicy {
+    public static func check(_ url: String, variable: String, allowLinkLocal: Bool = false) throws(AzureIdentityError) {
+        let lower = url.lowercased()
+        if lower.hasPrefix("https://") { return }
+        guard lower.hasPrefix("http://") else { throw .insecureEndpoint(variable: variable, url: url) }
+        let authority = lower.dropFirst(7).prefix { $0 != "/" && $0 != "?" }
+        let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }) + "]"
+            : String(authority.prefix { $0 != ":" })
+        let isIPv4 = host.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+        let loopback = host == "localhost" || host == "[::1]" || (isIPv4 && host.hasPrefix("127."))
+        let linkLocal = isIPv4 && host.hasPrefix("169.254.")
+        guard loopback || (allowLinkLocal && linkLocal) else { throw .insecureEndpoint(variable: variable, url: url) }
+    }
+}

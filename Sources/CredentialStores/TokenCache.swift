@@ -1,0 +1,45 @@
+import DockerCredentialProtocol
+
+/// A token the helper derived, kept with its expiry so that it is reused until close to it.
+public struct CachedToken: Codable, Equatable, Sendable {
+    public var token: String
+    /// Seconds since 1970.
+    public var expiresOn: Int64
+
+    public init(token: String, expiresOn: Int64) {
+        self.token = token
+        self.expiresOn = expiresOn
+    }
+}
+
+/// Which cached token: its kind, what it is for (a login server, or a tenant and resource), and the
+/// identity it was issued to, so that switching identities never serves another identity's token.
+public struct TokenKey: Hashable, Sendable {
+    public enum Kind: String, Sendable {
+        case acrRefreshToken = "acr-refresh-token"
+        case azureADToken = "aad-access-token"
+    }
+
+    public var kind: Kind
+    public var scope: String
+    public var identity: String
+
+    public init(kind: Kind, scope: String, identity: String) {
+        self.kind = kind
+        self.scope = scope
+        self.identity = identity
+    }
+
+    var id: String { "\(kind.rawValue)|\(scope)|\(identity)" }
+}
+
+/// Derived tokens, kept in the same store as credentials but apart from them: `list` never shows them.
+public protocol TokenCache {
+    func cachedToken(for key: TokenKey) throws -> CachedToken?
+    func saveToken(_ token: CachedToken, for key: TokenKey) throws
+    /// Drops every cached token whose scope is `scope`, for every identity.
+    func removeTokens(scope: String) throws
+}
+
+/// A store that holds both; what the helper's commands are given.
+public typealias CredentialAndTokenStore = CredentialStore & TokenCache

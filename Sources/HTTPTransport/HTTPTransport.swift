@@ -1,0 +1,87 @@
+/// One HTTP exchange, as plain values, so the token logic never depends on an HTTP library and tests
+/// can drive it against the local emulator.
+public struct HTTPRequest: Sendable {
+    public enum Method: String, Sendable { case get = "GET", post = "POST" }
+
+    public var method: Method
+    public var url: String
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(method: Method, url: String, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+
+    /// A POST of an `application/x-www-form-urlencoded` form, as the OAuth2 endpoints of Azure AD and ACR take it.
+    public static func form(_ url: String, _ fields: [(String, String)], headers: [(String, String)] = []) -> HTTPRequest {
+        HTTPRequest(
+            method: .post, url: url,
+            headers: headers + [("Content-Type", "application/x-www-form-urlencoded")],
+            body: Array(FormEncoding.encode(fields).utf8))
+    }
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+}
+
+public protocol HTTPTransport: Sendable {
+    /// Sends `request` and returns whatever status the server answered; throws only when no answer came.
+    func send(_ request: HTTPRequest, timeout: Duration) async throws(HTTPTransportError) -> HTTPResponse
+}
+
+public enum HTTPTransportError: Error, Equatable, Sendable, CustomStringConvertible {
+    case invalidURL(String)
+    case connectionFailed(host: String, reason: String)
+    case timedOut(host: String)
+    case responseTooLarge(host: String)
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let url): "invalid URL \(url)"
+        case .connectionFailed(let host, let reason): "cannot connect to \(host): \(reason)"
+        case .timedOut(let host): "\(host) did not answer in time"
+        case .responseTooLarge(let host): "\(host) sent an answer larger than any token response"
+        }
+    }
+}
+
+public enum FormEncoding {
+    /// `application/x-www-form-urlencoded` as the WHATWG URL standard defines it: space as `+`, every byte
+    /// outside `*-._` and alphanumerics percent-encoded.
+    public static func encode(_ fields: [(String, String)]) -> String {
+        fields.map { escape($0.0) + "=" + escape($0.1) }.joined(separator: "&")
+    }
+
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "*"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "_"):
+                out.unicodeScalars.append(Unicode.Scalar(byte))
+            case UInt8(ascii: " "): out += "+"
+            default:
+                let hex = String(byte, radix: 16, uppercase: true)
+                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,54 @@
+/// The time one `get` may spend on the network, shared by every request it makes, and the retry policy
+/// within it: only answers that may go away by themselves (429, 5xx, no connection) are retried, with
+/// exponential backoff or the server's `Retry-After`, and never past the deadline.
+public struct RequestBudget: Sendable {
+    public let deadline: ContinuousClock.Instant
+    /// The longest a single attempt may take, so that one hung connection leaves time for a retry.
+    public let attemptTimeout: Duration
+
+    public init(total: Duration, attemptTimeout: Duration = .seconds(8)) {
+        deadline = .now + total
+        self.attemptTimeout = attemptTimeout
+    }
+
+    public var remaining: Duration { deadline - .now }
+
+    /// Sends `request`, retrying as above; returns the last answer, or throws when none came in time.
+    public func send(
+        _ request: HTTPRequest, via transport: any HTTPTransport,
+        retryingAlso extraStatuses: Set<Int> = [], attemptTimeout: Duration? = nil
+    ) async throws(HTTPTransportError) -> HTTPResponse {
+        var backoff = Duration.milliseconds(250)
+        while true {
+            let timeout = min(attemptTimeout ?? self.attemptTimeout, remaining)
+            guard timeout > .zero else { throw .timedOut(host: AsyncHTTPTransport.host(of: request.url)) }
+            let wait: Duration
+            do {
+                let response = try await transport.send(request, timeout: timeout)
+                guard Self.isTransient(response.status) || extraStatuses.contains(response.status) else {
+                    return response
+                }
+                wait = Self.retryAfter(response) ?? backoff
+                if .now + wait >= deadline { return response }
+            } catch {
+                if case .invalidURL = error { throw error }
+                wait = backoff
+                if .now + wait >= deadline { throw error }
+            }
+            try? await Task.sleep(for: wait)
+            backoff = min(backoff * 2, .seconds(4))
+        }
+    }
+
+    static func isTransient(_ status: Int) -> Bool { status == 429 || (500...599).contains(status) }
+
+    /// `Retry-After` in seconds (the form Azure sends); an HTTP date is ignored in favour of backoff.
+    static func retryAfter(_ response: HTTPResponse) -> Duration? {
+        guard let value = response.header("Retry-After"), let seconds = Int(value.filter { $0 != " " }), seconds >= 0
+        else {
+            return nil
+        }
+        return .seconds(min(seconds, 30))
+    }
+}
+

@@ -1,0 +1,936 @@
+#!/usr/bin/env python3
+"""Test-only emulator of the Microsoft Entra ID (Azure AD) and Azure Container Registry token endpoints.
+
+docker-credential-acr will later run against the real services, so every answer here follows the wire
+format Microsoft documents (and that the services are seen to send):
+
+* Microsoft identity platform v2.0 token endpoint, client credentials flow
+  (`POST /{tenant}/oauth2/v2.0/token`, form encoded) with a client secret, a certificate assertion
+  (RFC 7523 JWT identified by its `x5t` / `x5t#S256` header) or a federated (workload identity)
+  assertion; failures as AADSTS error bodies (`error`, `error_description`, `error_codes`, `trace_id`...).
+* Azure Instance Metadata Service managed identity endpoint (`GET /metadata/identity/oauth2/token`,
+  `Metadata: true`; every field of the answer is a string).
+* App Service / Container Apps managed identity endpoint, api-version 2019-08-01 (`GET /msi/token`,
+  `X-IDENTITY-HEADER`).
+* ACR's Azure AD integration (Azure/acr docs/AAD-OAuth.md): the `/v2/` Bearer challenge,
+  `POST /oauth2/exchange` (AAD access token -> ACR refresh token) and `/oauth2/token` (ACR refresh token
+  -> ACR access token; POST form, or GET with Basic auth as the Docker CLI and docker-registry do).
+
+One process serves several registries, each under `/acr/<login server>`. Control endpoints under
+`/_emulator/` let tests count requests, inject faults and change token lifetimes. Standard library only;
+RS256 signing and verification go through the `openssl` command line tool. See README.md beside this file.
+"""
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+JSON_TYPE = "application/json; charset=utf-8"
+ENDPOINTS = ("aad_token", "imds", "appservice", "acr_challenge", "acr_exchange", "acr_token")
+DEFAULT_LIFETIMES = {"aad": 3599, "managed_identity": 86399, "acr_refresh": 10800, "acr_access": 1200}
+# Audiences ACR accepts in an AAD access token presented to /oauth2/exchange.
+ACR_AAD_AUDIENCES = {"https://containerregistry.azure.net", "https://management.azure.com/",
+                     "https://management.core.windows.net/"}
+ROLE_ACTIONS = {"AcrPull": ("pull",), "AcrPush": ("pull", "push"),
+                "Owner": ("pull", "push", "delete"), "Contributor": ("pull", "push", "delete")}
+# The user name that tells ACR the password is an ACR refresh token.
+NULL_GUID = "00000000-0000-0000-0000-000000000000"
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+CLOCK_SKEW = 300  # what AAD tolerates on a client assertion's nbf
+FAULT_KINDS = ("malformed", "truncated", "slow", "firewall", "no_refresh_token", "expired_token", "close")
+FIREWALL_BODY = {"errors": [{"code": "DENIED", "message": "client with IP '127.0.0.1' is not allowed access. "
+                             "Refer https://aka.ms/acr/firewall to grant access."}]}
+# What a client sees of a body that broke off mid-way ("malformed" fault): a 200 that is not JSON.
+MALFORMED_BODIES = {"aad_token": b'{"token_type":"Bearer","expires_in":35', "imds": b'{"access_token":"eyJ0eX',
+                    "appservice": b'{"access_token":"eyJ0eX', "acr_challenge": b'{"errors":[{"code":"UNAUTH',
+                    "acr_exchange": b'{"refresh_tok', "acr_token": b'{"access_tok'}
+
+
+# ---------------------------------------------------------------------------------------------------
+# JWT and RSA through openssl
+# ---------------------------------------------------------------------------------------------------
+
+class JwtError(Exception):
+    """A JWT that cannot be decoded or whose signature does not verify."""
+
+
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_decode(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def openssl(*args, stdin=None):
+    return subprocess.run(["openssl", *args], input=stdin, capture_output=True, check=True).stdout
+
+
+def split_jwt(token):
+    """(header, claims, signing input, signature) of a compact JWS, unverified."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise JwtError("not a compact JWS")
+    try:
+        header, claims = (json.loads(b64url_decode(part)) for part in parts[:2])
+        signature = b64url_decode(parts[2])
+    except ValueError as error:
+        raise JwtError(f"undecodable JWT: {error}") from error
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise JwtError("JWT header or claims are not objects")
+    return header, claims, f"{parts[0]}.{parts[1]}".encode(), signature
+
+
+class Certificate:
+    """An X.509 certificate (PEM file) whose public key verifies RS256 signatures."""
+
+    def __init__(self, pem_path, work_dir):
+        self.der = openssl("x509", "-in", pem_path, "-outform", "DER")
+        self.x5t = b64url(hashlib.sha1(self.der).digest())
+        self.x5t_s256 = b64url(hashlib.sha256(self.der).digest())
+        self.work_dir = work_dir
+        # `openssl dgst -verify` wants a public key, not a certificate: extract it once.
+        self.public_key = os.path.join(work_dir, f"pubkey-{hashlib.sha256(self.der).hexdigest()[:16]}.pem")
+        with open(self.public_key, "wb") as out:
+            out.write(openssl("x509", "-in", pem_path, "-pubkey", "-noout"))
+
+    def verifies(self, signing_input, signature):
+        # openssl reads the signature only from a file; the data comes on stdin.
+        fd, signature_path = tempfile.mkstemp(dir=self.work_dir, suffix=".sig")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(signature)
+            return subprocess.run(["openssl", "dgst", "-sha256", "-verify", self.public_key,
+                                   "-signature", signature_path], input=signing_input,
+                                  capture_output=True).returncode == 0
+        finally:
+            os.unlink(signature_path)
+
+
+class Signer:
+    """The emulator's own key and self-signed certificate, new at every start, signing every JWT it issues.
+
+    The header carries the certificate as x5c because docker-registry 2.8 verifies a token through its x5c
+    chain against `rootcertbundle` (the certificate written here)."""
+
+    def __init__(self, state_dir):
+        self.key_path = os.path.join(state_dir, "signing-key.pem")
+        self.cert_path = os.path.join(state_dir, "signing-cert.pem")
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=azure-emulator", "-days", "2",
+                "-keyout", self.key_path, "-out", self.cert_path)
+        self.cert = Certificate(self.cert_path, state_dir)
+        header = {"typ": "JWT", "alg": "RS256", "kid": self.cert.x5t_s256,
+                  "x5c": [base64.b64encode(self.cert.der).decode()]}
+        self.header_b64 = b64url(json.dumps(header, separators=(",", ":")).encode())
+
+    def sign(self, claims):
+        signing_input = f"{self.header_b64}.{b64url(json.dumps(claims, separators=(',', ':')).encode())}"
+        signature = openssl("dgst", "-sha256", "-sign", self.key_path, stdin=signing_input.encode())
+        return f"{signing_input}.{b64url(signature)}"
+
+    def verify(self, token):
+        """The claims of a token this emulator signed; JwtError for anything else."""
+        header, claims, signing_input, signature = split_jwt(token)
+        if header.get("alg") != "RS256" or not self.cert.verifies(signing_input, signature):
+            raise JwtError("signature does not verify")
+        return claims
+
+
+def validity(lifetime, expired=False):
+    """(iat, exp) of a token valid for `lifetime` seconds from now.
+
+    An already expired token (fault `expired_token`, or a negative lifetime asked by a test) keeps iat < exp,
+    as a real token that has run out would."""
+    now = int(time.time())
+    if expired:
+        return now - 60 - lifetime, now - 60
+    if lifetime > 0:
+        return now, now + lifetime
+    return now + lifetime - 3600, now + lifetime
+
+
+# ---------------------------------------------------------------------------------------------------
+# Configuration and mutable state
+# ---------------------------------------------------------------------------------------------------
+
+class Identity:
+    """An app registration (service principal) or a managed identity."""
+
+    def __init__(self, record, config_dir, work_dir):
+        self.client_id = record["client_id"]
+        self.object_id = record["object_id"]
+        self.tenant = record["tenant"]
+        self.system_assigned = bool(record.get("system_assigned"))
+        self.resource_id = record.get("resource_id")
+        self.secrets = record.get("secrets", [])
+        self.certificates = [Certificate(os.path.join(config_dir, path), work_dir)
+                             for path in record.get("certificates", [])]
+        self.federated = record.get("federated", [])
+
+
+class Directory:
+    """What the config file declares: tenants, apps, managed identities and registries with their roles."""
+
+    def __init__(self, config_path, work_dir):
+        with open(config_path, encoding="utf-8") as source:
+            config = json.load(source)
+        config_dir = os.path.dirname(os.path.abspath(config_path))
+        self.tenants = set(config.get("tenants", []))
+        self.apps = [Identity(record, config_dir, work_dir) for record in config.get("apps", [])]
+        self.managed_identities = [Identity(record, config_dir, work_dir)
+                                   for record in config.get("managed_identities", [])]
+        self.registries = {server: (spec or {}).get("roles", {})
+                           for server, spec in config.get("registries", {}).items()}
+        self.identity_header = config.get("identity_header", "emulator-identity-header")
+        self.acr_issuer = config.get("acr_issuer", "Azure Container Registry")
+
+    def app(self, tenant, client_id):
+        return next((app for app in self.apps if app.tenant == tenant and app.client_id == client_id), None)
+
+    def any_identity(self, client_id):
+        return next((i for i in self.apps + self.managed_identities if i.client_id == client_id), None)
+
+    def actions(self, server, client_id):
+        """Repository actions the identity's roles grant on the registry, in a stable order."""
+        granted = {action for role in self.registries[server].get(client_id, [])
+                   for action in ROLE_ACTIONS.get(role, ())}
+        return [action for action in ("pull", "push", "delete") if action in granted]
+
+
+class Emulator:
+    """Shared state of one run: request counts, pending faults, token lifetimes and the request log."""
+
+    def __init__(self, directory, signer, state_dir, delay_ms):
+        self.directory = directory
+        self.signer = signer
+        self.delay = delay_ms / 1000
+        self.lock = threading.Lock()
+        self.counts = dict.fromkeys(ENDPOINTS, 0)
+        self.faults = {endpoint: [] for endpoint in ENDPOINTS}
+        self.lifetimes = dict(DEFAULT_LIFETIMES)
+        self.log_file = open(os.path.join(state_dir, "requests.log"), "a", encoding="utf-8")
+
+    def count(self, endpoint):
+        with self.lock:
+            self.counts[endpoint] += 1
+
+    def take_fault(self, endpoint):
+        """The fault that this request to `endpoint` gets, if one is pending; faults queue in order."""
+        with self.lock:
+            queue = self.faults[endpoint]
+            if not queue:
+                return None
+            fault = queue[0]
+            if fault["count"] > 0:
+                fault["count"] -= 1
+                if fault["count"] == 0:
+                    queue.pop(0)
+            return fault
+
+    def lifetime(self, name):
+        with self.lock:
+            return self.lifetimes[name]
+
+    def reset(self):
+        with self.lock:
+            self.counts = dict.fromkeys(ENDPOINTS, 0)
+            self.faults = {endpoint: [] for endpoint in ENDPOINTS}
+            self.lifetimes = dict(DEFAULT_LIFETIMES)
+
+    def log(self, entry):
+        line = json.dumps(entry, separators=(",", ":")) + "\n"
+        with self.lock:
+            self.log_file.write(line)
+            self.log_file.flush()
+
+
+class Call:
+    """One parsed request, as the endpoint functions see it."""
+
+    def __init__(self, handler, path, query, body, form, fault):
+        self.headers = handler.headers
+        self.method = handler.command
+        self.port = handler.server.server_port
+        self.path = path
+        self.body = body
+        self.query = query
+        self.form = form
+        self.fault = fault
+
+    def arg(self, name):
+        """First value of a query parameter."""
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def field(self, name):
+        """First value of a form field."""
+        values = self.form.get(name)
+        return values[0] if values else None
+
+    @property
+    def expired_tokens(self):
+        return bool(self.fault) and self.fault.get("kind") == "expired_token"
+
+    @property
+    def base_url(self):
+        """This emulator's URL as the client addressed it."""
+        return "http://" + (self.headers.get("Host") or f"127.0.0.1:{self.port}")
+
+
+class Reply:
+    def __init__(self, status, body, content_type=JSON_TYPE, headers=None):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers or {}
+
+
+def json_reply(status, obj, headers=None):
+    return Reply(status, json.dumps(obj, separators=(",", ":")).encode(), headers=headers)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1. Microsoft identity platform v2.0 token endpoint (client credentials)
+# ---------------------------------------------------------------------------------------------------
+
+class AadError(Exception):
+    def __init__(self, status, error, code, description):
+        super().__init__(description)
+        self.status, self.error, self.code, self.description = status, error, code, description
+
+
+def aad_error_reply(call, failure):
+    """AAD's error body. The description ends with the trace, correlation and time, as the service writes them;
+    the correlation id echoes the client's `client-request-id` header as AAD does."""
+    trace_id = str(uuid.uuid4())
+    correlation_id = call.headers.get("client-request-id") or str(uuid.uuid4())
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    return json_reply(failure.status, {
+        "error": failure.error,
+        "error_description": f"AADSTS{failure.code}: {failure.description} Trace ID: {trace_id} "
+                             f"Correlation ID: {correlation_id} Timestamp: {stamp}",
+        "error_codes": [failure.code],
+        "timestamp": stamp,
+        "trace_id": trace_id,
+        "correlation_id": correlation_id,
+        "error_uri": f"https://login.microsoftonline.com/error?code={failure.code}",
+    })
+
+
+def missing_parameter(name):
+    return AadError(400, "invalid_request", 900144,
+                    f"The request body must contain the following parameter: '{name}'.")
+
+
+def invalid_jwt(reason):
+    # AADSTS50027 (InvalidJwtToken) is AAD's code for an assertion with a bad format, audience, issuer or subject.
+    return AadError(400, "invalid_request", 50027, f"JWT token is invalid or malformed. [Reason - {reason}]")
+
+
+def outside_time_range(claims):
+    def iso(claim):
+        value = claims.get(claim)
+        return datetime.fromtimestamp(value, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") \
+            if isinstance(value, (int, float)) else "unspecified"
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return AadError(401, "invalid_client", 700024,
+                    f"Client assertion is not within its valid time range. Current time: {now}, assertion valid "
+                    f"from {iso('nbf')}, expiry time of assertion {iso('exp')}. Review the documentation at "
+                    f"https://learn.microsoft.com/entra/identity-platform/certificate-credentials .")
+
+
+def check_time_range(claims):
+    now = time.time()
+    exp, nbf = claims.get("exp"), claims.get("nbf")
+    if not isinstance(exp, (int, float)) or exp <= now:
+        raise outside_time_range(claims)
+    if nbf is not None and (not isinstance(nbf, (int, float)) or nbf > now + CLOCK_SKEW):
+        raise outside_time_range(claims)
+
+
+def audience_matches(audience, call):
+    """Whether a certificate assertion's `aud` names the token endpoint it was sent to, compared without scheme
+    and with or without a trailing slash."""
+    def bare(url):
+        parts = urlsplit(url if "://" in url else f"//{url}")
+        return parts.netloc.lower() + parts.path.rstrip("/")
+    return isinstance(audience, str) and bare(audience) == bare(call.base_url + call.path)
+
+
+def check_secret(app, secret):
+    matches = [record for record in app.secrets if record.get("value") == secret]
+    if not matches:
+        raise AadError(401, "invalid_client", 7000215,
+                       "Invalid client secret provided. Ensure the secret being sent in the request is the client "
+                       "secret value, not the client secret ID, for a secret added to app "
+                       f"'{app.client_id}'.")
+    if all(record.get("expired") for record in matches):
+        raise AadError(401, "invalid_client", 7000222,
+                       f"The provided client secret keys for app '{app.client_id}' are expired. Visit the Azure "
+                       "portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using "
+                       "certificate credentials for added security: https://aka.ms/certCreds.")
+
+
+def signature_failure(detail=""):
+    return AadError(401, "invalid_client", 700027, f"Client assertion failed signature validation.{detail}")
+
+
+def check_certificate_assertion(app, call, header, claims, signing_input, signature):
+    thumbprint = header.get("x5t#S256") or header.get("x5t")
+    certificate = next((cert for cert in app.certificates
+                        if thumbprint in (cert.x5t, cert.x5t_s256)), None)
+    if certificate is None:
+        raise signature_failure(f" [Reason - The key was not found., Thumbprint of key used by client: "
+                                f"'{thumbprint}']")
+    if header.get("alg") != "RS256" or not certificate.verifies(signing_input, signature):
+        raise signature_failure(" [Reason - The provided signature value did not match the expected signature "
+                                f"value., Thumbprint of key used by client: '{thumbprint}']")
+    if not audience_matches(claims.get("aud"), call):
+        raise invalid_jwt(f"The audience '{claims.get('aud')}' is not the token endpoint")
+    if claims.get("iss") != app.client_id or claims.get("sub") != app.client_id:
+        raise invalid_jwt("The issuer and subject must be the client_id")
+    if not claims.get("jti"):
+        raise invalid_jwt("The assertion has no jti claim")
+    check_time_range(claims)
+
+
+def check_federated_assertion(em, app, assertion, claims):
+    try:
+        em.signer.verify(assertion)
+    except JwtError:
+        raise signature_failure() from None
+    check_time_range(claims)
+    audiences = claims.get("aud") if isinstance(claims.get("aud"), list) else [claims.get("aud")]
+    if not any(record.get("issuer") == claims.get("iss") and record.get("subject") == claims.get("sub")
+               and record.get("audience") in audiences for record in app.federated):
+        # AAD answers this one with invalid_request / 400 (seen in the field), unlike the other assertion errors.
+        raise AadError(400, "invalid_request", 70021,
+                       "No matching federated identity record found for presented assertion. "
+                       f"Assertion Issuer: '{claims.get('iss')}'. Assertion Subject: '{claims.get('sub')}'. "
+                       f"Assertion Audience: '{','.join(map(str, audiences))}'. "
+                       "https://learn.microsoft.com/entra/workload-id/workload-identity-federation")
+
+
+def authenticate_client(em, app, call):
+    secret, assertion = call.field("client_secret"), call.field("client_assertion")
+    if secret is not None:
+        return check_secret(app, secret)
+    if assertion is None:
+        raise AadError(401, "invalid_client", 7000216,
+                       "'client_assertion', 'client_secret' or 'request' is required for the "
+                       "'client_credentials' grant type.")
+    if call.field("client_assertion_type") != JWT_BEARER:
+        raise missing_parameter("client_assertion_type")
+    try:
+        header, claims, signing_input, signature = split_jwt(assertion)
+    except JwtError as error:
+        raise invalid_jwt(str(error)) from None
+    # A certificate assertion names its certificate by thumbprint; a federated one (a token from another
+    # issuer) does not.
+    if "x5t" in header or "x5t#S256" in header:
+        check_certificate_assertion(app, call, header, claims, signing_input, signature)
+    else:
+        check_federated_assertion(em, app, assertion, claims)
+
+
+def aad_claims(identity, tenant, resource, iat, exp):
+    return {"aud": resource, "iss": f"https://sts.windows.net/{tenant}/", "iat": iat, "nbf": iat, "exp": exp,
+            "appid": identity.client_id, "idtyp": "app", "oid": identity.object_id, "sub": identity.object_id,
+            "tid": tenant, "ver": "1.0"}
+
+
+def aad_token(em, call, tenant):
+    try:
+        if tenant not in em.directory.tenants:
+            raise AadError(400, "invalid_request", 90002,
+                           f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and "
+                           "are signing into the correct cloud. Check with your subscription administrator, this "
+                           "may happen if there are no active subscriptions for the tenant.")
+        grant_type = call.field("grant_type")
+        if grant_type is None:
+            raise missing_parameter("grant_type")
+        if grant_type != "client_credentials":
+            raise AadError(400, "unsupported_grant_type", 70003,
+                           f"The app requested an unsupported grant type '{grant_type}'.")
+        for name in ("client_id", "scope"):
+            if call.field(name) is None:
+                raise missing_parameter(name)
+        scope = call.field("scope")
+        if not scope.endswith("/.default") or " " in scope.strip():
+            raise AadError(400, "invalid_scope", 1002012,
+                           f"The provided value for scope {scope} is not valid. Client credential flows must have "
+                           "a scope value with /.default suffixed to the resource identifier (application ID URI).")
+        client_id = call.field("client_id")
+        app = em.directory.app(tenant, client_id)
+        if app is None:
+            raise AadError(400, "unauthorized_client", 700016,
+                           f"Application with identifier '{client_id}' was not found in the directory '{tenant}'. "
+                           "This can happen if the application has not been installed by the administrator of "
+                           "the tenant or consented to by any user in the tenant. You may have sent your "
+                           "authentication request to the wrong tenant.")
+        authenticate_client(em, app, call)
+    except AadError as failure:
+        return aad_error_reply(call, failure)
+    lifetime = em.lifetime("aad")
+    iat, exp = validity(lifetime, call.expired_tokens)
+    token = em.signer.sign(aad_claims(app, tenant, scope[:-len("/.default")], iat, exp))
+    return json_reply(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
+                            "access_token": token})
+
+
+# ---------------------------------------------------------------------------------------------------
+# 2 and 3. Managed identity: IMDS and App Service / Container Apps
+# ---------------------------------------------------------------------------------------------------
+
+def choose_managed_identity(em, client_id, object_id, resource_id):
+    """The managed identity a token request names, or the error message IMDS would give."""
+    identities = em.directory.managed_identities
+    if client_id or object_id or resource_id:
+        chosen = next((i for i in identities if (client_id and i.client_id == client_id)
+                       or (object_id and i.object_id == object_id)
+                       or (resource_id and i.resource_id == resource_id)), None)
+        return (chosen, None) if chosen else (None, "Identity not found")
+    system = next((i for i in identities if i.system_assigned), None)
+    if system:
+        return system, None
+    if len(identities) == 1:
+        return identities[0], None
+    if identities:
+        return None, ("Multiple user assigned identities exist, please specify the clientId / resourceId of the "
+                      "identity in the token request")
+    return None, "Identity not found"
+
+
+def managed_identity_token(em, call, identity, resource):
+    lifetime = em.lifetime("managed_identity")
+    iat, exp = validity(lifetime, call.expired_tokens)
+    return em.signer.sign(aad_claims(identity, identity.tenant, resource, iat, exp)), iat, exp, lifetime
+
+
+def imds(em, call):
+    def failure(description):
+        return json_reply(400, {"error": "invalid_request", "error_description": description})
+    if (call.headers.get("Metadata") or "").lower() != "true":
+        return failure("Required metadata header not specified")
+    if not call.arg("api-version"):
+        return failure("Required api-version parameter not specified")
+    resource = call.arg("resource")
+    if not resource:
+        return failure("Required audience parameter not specified")
+    identity, error = choose_managed_identity(em, call.arg("client_id"), call.arg("object_id"),
+                                              call.arg("msi_res_id") or call.arg("mi_res_id"))
+    if error:
+        return failure(error)
+    token, iat, exp, lifetime = managed_identity_token(em, call, identity, resource)
+    return json_reply(200, {"access_token": token, "client_id": identity.client_id, "expires_in": str(lifetime),
+                            "expires_on": str(exp), "ext_expires_in": str(lifetime), "not_before": str(iat),
+                            "resource": resource, "token_type": "Bearer"})
+
+
+def appservice(em, call):
+    def failure(message):
+        return json_reply(400, {"statusCode": 400, "message": message})
+    if call.headers.get("X-IDENTITY-HEADER") != em.directory.identity_header:
+        return failure("Missing or invalid X-IDENTITY-HEADER")
+    resource = call.arg("resource")
+    if not resource:
+        return failure("Missing resource parameter")
+    identity, error = choose_managed_identity(em, call.arg("client_id"),
+                                              call.arg("principal_id") or call.arg("object_id"),
+                                              call.arg("mi_res_id"))
+    if error:
+        return failure(error)
+    token, _, exp, _ = managed_identity_token(em, call, identity, resource)
+    return json_reply(200, {"access_token": token, "expires_on": str(exp), "resource": resource,
+                            "token_type": "Bearer", "client_id": identity.client_id})
+
+
+# ---------------------------------------------------------------------------------------------------
+# 4. Azure Container Registry
+# ---------------------------------------------------------------------------------------------------
+
+def acr_error(status, code, message):
+    return json_reply(status, {"errors": [{"code": code, "message": message}]})
+
+
+def acr_challenge(em, call, server):
+    realm = f"{call.base_url}/acr/{server}/oauth2/token"
+    return json_reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required, visit "
+                                        "https://aka.ms/acr/authorization for more information.", "detail": None}]},
+                      headers={"WWW-Authenticate": f'Bearer realm="{realm}",service="{server}"',
+                               "Docker-Distribution-Api-Version": "registry/2.0"})
+
+
+def acr_claims(em, server, subject, appid, tenant, grant_type, lifetime, expired):
+    iat, exp = validity(lifetime, expired)
+    return {"jti": str(uuid.uuid4()), "sub": subject, "nbf": iat, "exp": exp, "iat": iat,
+            "iss": em.directory.acr_issuer, "aud": server, "version": "1.0", "rid": uuid.uuid4().hex,
+            "grant_type": grant_type, "appid": appid, "tenant": tenant}
+
+
+def acr_exchange(em, call, server):
+    if call.field("grant_type") != "access_token":
+        return acr_error(400, "UNSUPPORTED", f"grant type '{call.field('grant_type')}' is not supported")
+    if call.field("service") != server:
+        return acr_error(400, "UNSUPPORTED", f"service '{call.field('service')}' is not this registry")
+    try:
+        claims = em.signer.verify(call.field("access_token") or "")
+    except JwtError:
+        return acr_error(401, "UNAUTHORIZED", "Invalid AAD access token")
+    if claims.get("aud") not in ACR_AAD_AUDIENCES or not claims.get("tid"):
+        return acr_error(401, "UNAUTHORIZED", "Invalid AAD access token")
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= time.time():
+        return acr_error(401, "UNAUTHORIZED", "AAD access token expired")
+    # ACR takes the tenant from the token when the form leaves it out.
+    if call.field("tenant") is not None and call.field("tenant") != claims["tid"]:
+        return acr_error(401, "UNAUTHORIZED", "tenant mismatch")
+    refresh = acr_claims(em, server, claims.get("oid"), claims.get("appid"), claims["tid"], "refresh_token",
+                         em.lifetime("acr_refresh"), call.expired_tokens)
+    refresh.update({"permissions": {"actions": ["read"], "notActions": None}, "roles": []})
+    return json_reply(200, {"refresh_token": em.signer.sign(refresh)})
+
+
+def requested_access(em, server, appid, scopes):
+    """The `access` claim: each requested scope with the actions the identity's roles allow."""
+    allowed = em.directory.actions(server, appid)
+    access = []
+    for scope in " ".join(scopes).split():
+        kind, _, rest = scope.partition(":")
+        name, _, actions = rest.rpartition(":")
+        if not name:
+            continue
+        kind = kind.split("(")[0]  # "repository(plugin)" is still a repository
+        if kind == "repository":
+            wanted = actions.split(",")
+            granted = [action for action in allowed if action in wanted]
+        elif kind == "registry" and name == "catalog":
+            granted = ["*"] if allowed else []
+        else:
+            continue
+        access.append({"type": kind, "name": name, "actions": granted})
+    return access
+
+
+def acr_token(em, call, server):
+    if call.method == "GET":
+        # Docker's token auth: the null GUID as user name and the ACR refresh token as password.
+        params = call.query
+        user, _, refresh_token = basic_credentials(call.headers.get("Authorization"))
+        if user != NULL_GUID:
+            return acr_error(401, "UNAUTHORIZED", "authentication required, use an ACR refresh token as the "
+                             f"password of user {NULL_GUID}")
+    else:
+        params = call.form
+        if call.field("grant_type") != "refresh_token":
+            return acr_error(400, "UNSUPPORTED", f"grant type '{call.field('grant_type')}' is not supported")
+        refresh_token = call.field("refresh_token") or ""
+    service = (params.get("service") or [None])[0]
+    if service != server:
+        return acr_error(400, "UNSUPPORTED", f"service '{service}' is not this registry")
+    try:
+        claims = em.signer.verify(refresh_token)
+    except JwtError:
+        return acr_error(401, "UNAUTHORIZED", "invalid refresh token")
+    if claims.get("grant_type") != "refresh_token" or claims.get("aud") != server \
+            or claims.get("iss") != em.directory.acr_issuer:
+        return acr_error(401, "UNAUTHORIZED", "invalid refresh token")
+    if not isinstance(claims.get("exp"), int) or claims["exp"] <= time.time():
+        return acr_error(401, "UNAUTHORIZED", "refresh token expired")
+    access = acr_claims(em, server, claims.get("sub"), claims.get("appid"), claims.get("tenant"), "access_token",
+                        em.lifetime("acr_access"), call.expired_tokens)
+    access.update({"access": requested_access(em, server, claims.get("appid"), params.get("scope", [])),
+                   "roles": []})
+    token = em.signer.sign(access)
+    return json_reply(200, {"token": token, "access_token": token} if call.method == "GET"
+                      else {"access_token": token})
+
+
+def basic_credentials(authorization):
+    """(user, ':', password) of an HTTP Basic Authorization header; empty strings when there is none."""
+    scheme, _, encoded = (authorization or "").partition(" ")
+    if scheme.lower() != "basic":
+        return "", "", ""
+    try:
+        return base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+    except ValueError:
+        return "", "", ""
+
+
+# ---------------------------------------------------------------------------------------------------
+# 5. Control endpoints and faults
+# ---------------------------------------------------------------------------------------------------
+
+def control(em, call, action):
+    if action == "stats" and call.method == "GET":
+        with em.lock:
+            return json_reply(200, dict(em.counts))
+    if action == "reset" and call.method == "POST":
+        em.reset()
+        return json_reply(200, {"status": "ok"})
+    if action == "faults" and call.method == "POST":
+        return add_fault(em, call)
+    if action == "lifetimes" and call.method == "POST":
+        return set_lifetimes(em, call)
+    if action == "federated-token" and call.method == "GET":
+        return federated_token(em, call)
+    if action == "aad-token" and call.method == "GET":
+        return control_aad_token(em, call)
+    return json_reply(404, {"error": f"no control endpoint {call.method} /_emulator/{action}"})
+
+
+def json_body(call):
+    try:
+        body = json.loads(call.body or b"{}")
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def add_fault(em, call):
+    spec = json_body(call)
+    if spec is None or spec.get("endpoint") not in ENDPOINTS:
+        return json_reply(400, {"error": f"a JSON object with endpoint one of {', '.join(ENDPOINTS)}"})
+    kind, status, count = spec.get("kind"), spec.get("status"), spec.get("count", 1)
+    if kind not in (None, *FAULT_KINDS) or (kind is None and not isinstance(status, int)):
+        return json_reply(400, {"error": f"kind must be one of {', '.join(FAULT_KINDS)}, or status an integer"})
+    if not isinstance(count, int) or count == 0 or count < -1:
+        return json_reply(400, {"error": "count must be a positive integer or -1"})
+    fault = {"endpoint": spec["endpoint"], "kind": kind, "status": status, "count": count,
+             "retry_after": spec.get("retry_after"), "delay_ms": spec.get("delay_ms") or 0,
+             "body": spec.get("body")}
+    with em.lock:
+        em.faults[fault["endpoint"]].append(fault)
+    return json_reply(200, fault)
+
+
+def set_lifetimes(em, call):
+    spec = json_body(call)
+    if spec is None or not spec or any(name not in DEFAULT_LIFETIMES or not isinstance(value, int)
+                                       for name, value in spec.items()):
+        return json_reply(400, {"error": f"a JSON object of integer seconds for {', '.join(DEFAULT_LIFETIMES)}"})
+    with em.lock:
+        em.lifetimes.update(spec)
+        return json_reply(200, dict(em.lifetimes))
+
+
+def int_arg(call, name, default):
+    try:
+        return int(call.arg(name)) if call.arg(name) is not None else default
+    except ValueError:
+        return None
+
+
+def federated_token(em, call):
+    """A workload identity token, as a Kubernetes service account token projected for Azure would be."""
+    subject, lifetime = call.arg("subject"), int_arg(call, "lifetime", 3600)
+    if not subject or lifetime is None:
+        return json_reply(400, {"error": "subject is required and lifetime must be an integer"})
+    iat, exp = validity(lifetime)
+    token = em.signer.sign({"iss": call.arg("issuer") or "https://oidc.emulator.local/", "sub": subject,
+                            "aud": call.arg("audience") or "api://AzureADTokenExchange",
+                            "iat": iat, "nbf": iat, "exp": exp, "jti": str(uuid.uuid4())})
+    return Reply(200, token.encode(), content_type="text/plain; charset=utf-8")
+
+
+def control_aad_token(em, call):
+    """An AAD access token as `az account get-access-token` would print it, for a fake az CLI."""
+    identity = em.directory.any_identity(call.arg("client_id"))
+    lifetime = int_arg(call, "lifetime", em.lifetime("aad"))
+    if identity is None or lifetime is None:
+        return json_reply(400, {"error": "client_id must name a configured identity; lifetime an integer"})
+    tenant = call.arg("tenant") or identity.tenant
+    resource = call.arg("resource") or "https://management.core.windows.net/"
+    iat, exp = validity(lifetime)
+    return json_reply(200, {"accessToken": em.signer.sign(aad_claims(identity, tenant, resource, iat, exp)),
+                            "expires_on": exp, "tenant": tenant})
+
+
+def fault_reply(endpoint, fault):
+    """The answer a status fault (no kind) or a fault kind that replaces the answer gives; None for the kinds that
+    alter the normal answer (slow, expired_token, truncated) or give none (close)."""
+    kind = fault["kind"]
+    if kind == "malformed":
+        return Reply(200, MALFORMED_BODIES[endpoint])
+    if kind == "firewall":
+        return json_reply(403, FIREWALL_BODY)
+    if kind == "no_refresh_token":
+        return json_reply(200, {})
+    if kind is not None:
+        return None
+    status = fault["status"]
+    headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] is not None else None
+    body = fault["body"] if fault["body"] is not None else default_error_body(endpoint, status)
+    return json_reply(status, body, headers)
+
+
+def default_error_body(endpoint, status):
+    """A plausible error body for `status` in the shape of the service behind `endpoint`."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Error"
+    if endpoint == "aad_token":
+        transient = status == 429 or status >= 500
+        stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+        trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
+        return {"error": "temporarily_unavailable" if transient else "invalid_request",
+                "error_description": f"AADSTS90033: A transient error has occurred. Please try again. Trace ID: "
+                                     f"{trace_id} Correlation ID: {correlation_id} Timestamp: {stamp}",
+                "error_codes": [90033], "timestamp": stamp, "trace_id": trace_id, "correlation_id": correlation_id,
+                "error_uri": "https://login.microsoftonline.com/error?code=90033"}
+    if endpoint == "imds":
+        return {"error": phrase.lower().replace(" ", "_"), "error_description": phrase}
+    if endpoint == "appservice":
+        return {"statusCode": status, "message": phrase}
+    # Error codes of the Docker registry API, which ACR uses.
+    code = {400: "UNSUPPORTED", 401: "UNAUTHORIZED", 403: "DENIED", 404: "NAME_UNKNOWN",
+            429: "TOOMANYREQUESTS", 503: "UNAVAILABLE"}.get(status, "UNKNOWN")
+    return {"errors": [{"code": code, "message": phrase.lower()}]}
+
+
+# ---------------------------------------------------------------------------------------------------
+# HTTP plumbing
+# ---------------------------------------------------------------------------------------------------
+
+def route(method, path, directory):
+    """(endpoint name, handler taking (emulator, call), allowed methods) for a path; (None, None, None) if unknown."""
+    parts = path.split("/")
+    if path.startswith("/_emulator/"):
+        return "control", lambda em, call: control(em, call, path[len("/_emulator/"):]), ("GET", "POST")
+    if path == "/metadata/identity/oauth2/token":
+        return "imds", imds, ("GET",)
+    if path == "/msi/token":
+        return "appservice", appservice, ("GET",)
+    if len(parts) == 5 and parts[2:] == ["oauth2", "v2.0", "token"] and parts[1]:
+        return "aad_token", lambda em, call: aad_token(em, call, parts[1]), ("POST",)
+    if len(parts) >= 4 and parts[1] == "acr":
+        server, rest = parts[2], "/".join(parts[3:])
+        endpoint, handler, methods = {"v2": ("acr_challenge", acr_challenge, ("GET",)),
+                                      "v2/": ("acr_challenge", acr_challenge, ("GET",)),
+                                      "oauth2/exchange": ("acr_exchange", acr_exchange, ("POST",)),
+                                      "oauth2/token": ("acr_token", acr_token, ("GET", "POST"))
+                                      }.get(rest, (None, None, None))
+        if endpoint is None:
+            return None, None, None
+        if server not in directory.registries:
+            return endpoint, lambda em, call: acr_error(404, "NAME_UNKNOWN", "registry not found"), methods
+        return endpoint, lambda em, call: handler(em, call, server), methods
+    return None, None, None
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "azure-emulator"
+
+    def do_GET(self):
+        self.dispatch()
+
+    def do_POST(self):
+        self.dispatch()
+
+    def log_message(self, format, *args):
+        """Silenced: every request goes to requests.log instead."""
+
+    def dispatch(self):
+        em = self.server.emulator
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        form = {}
+        if (self.headers.get("Content-Type") or "").startswith("application/x-www-form-urlencoded"):
+            form = parse_qs(body.decode(errors="replace"), keep_blank_values=True)
+        query = parse_qs(url.query, keep_blank_values=True)
+        endpoint, handler, methods = route(self.command, url.path, em.directory)
+        fault = None
+        if endpoint not in (None, "control"):
+            em.count(endpoint)
+            time.sleep(em.delay)
+            fault = em.take_fault(endpoint)
+        call = Call(self, url.path, query, body, form, fault)
+        status = self.answer(endpoint, handler, methods, call, fault)
+        grant_type = (form.get("grant_type") or query.get("grant_type") or [None])[0]
+        entry = {"t": time.time(), "method": self.command, "path": url.path, "endpoint": endpoint}
+        if grant_type is not None:
+            entry["grant_type"] = grant_type
+        entry["status"] = status
+        em.log(entry)
+
+    def answer(self, endpoint, handler, methods, call, fault):
+        """Send the answer to `call` and return its status (None when the connection is closed unanswered)."""
+        if fault:
+            time.sleep(fault["delay_ms"] / 1000)
+            if fault["kind"] == "close":
+                self.close_connection = True
+                return None
+        if endpoint is None:
+            reply = json_reply(404, {"error": f"no such endpoint {call.path}"})
+        elif self.command not in methods:
+            reply = json_reply(405, {"error": f"{self.command} not allowed on {call.path}"},
+                               headers={"Allow": ", ".join(methods)})
+        else:
+            reply = (fault and fault_reply(endpoint, fault)) or handler(self.server.emulator, call)
+        truncated = bool(fault) and fault["kind"] == "truncated"
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(reply.body)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        # A truncated answer promises the whole body but sends half of it, then hangs up.
+        self.wfile.write(reply.body[:len(reply.body) // 2] if truncated else reply.body)
+        if truncated:
+            self.close_connection = True
+        return reply.status
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # room for bursts of many parallel clients (the default backlog is 5)
+
+    def __init__(self, port, emulator):
+        super().__init__(("127.0.0.1", port), Handler)
+        self.emulator = emulator
+
+    def handle_error(self, request, client_address):
+        # A client that hangs up mid-answer is normal in fault tests; anything else is worth a trace.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True, help="JSON file of tenants, identities and registries")
+    parser.add_argument("--state-dir", required=True, help="where the signing key, certificate and log go")
+    parser.add_argument("--port-file", required=True, help="gets the port number once the server listens")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
+    parser.add_argument("--delay-ms", type=int, default=0, help="sleep before every non-control answer")
+    args = parser.parse_args()
+    os.makedirs(args.state_dir, exist_ok=True)
+    signer = Signer(args.state_dir)
+    emulator = Emulator(Directory(args.config, args.state_dir), signer, args.state_dir, args.delay_ms)
+    server = Server(args.port, emulator)
+    # Written only now that the socket listens, and atomically, so that a test polling for it can connect.
+    partial = f"{args.port_file}.partial"
+    with open(partial, "w", encoding="utf-8") as out:
+        out.write(f"{server.server_port}\n")
+    os.replace(partial, args.port_file)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -14,10 +14,12 @@ build:
 deps:
 	@Scripts/install-deps.sh
 
-# Unit tests, then integration tests of the release binary, each in a private keyring session of its own.
+# Unit tests, the Azure emulator's own check, then integration tests of the release binary; the Swift
+# and integration tests each in a private keyring session of their own.
 test: deps build
 	$(SWIFT) build --build-tests
 	Scripts/with-keyring.sh $(SWIFT) test --skip-build
+	Tests/Emulator/selftest.sh
 	Scripts/with-keyring.sh Tests/Integration/run.sh $(BINARY)
 
 # A walk through the main job: docker login, pull, logout against a local registry and a private keyring.

@@ -27,7 +27,7 @@ public enum AzureIdentityError: Error, Sendable, CustomStringConvertible {
         case .unreadableFile(let variable, let path):
             "cannot read \(path) (from \(variable)); check that the file exists and is readable by this user"
         case .invalidCertificate(let path, let reason):
-            "the certificate \(path) cannot be used: \(reason); give a PEM file with the certificate and its unencrypted RSA private key"
+            "the certificate \(path) cannot be used: \(reason); give a PEM file with the certificate and its RSA private key"
         case .azureCLIFailed(let message):
             "Azure CLI: `az account get-access-token` failed (\(message)); run `az login`, or configure another identity"
         case .azureCLINotLoggedIn: "Azure CLI: not logged in; run `az login`"

@@ -8,8 +8,8 @@ public struct ClientCredentialsSource: IdentitySource {
         case secret(String)
         /// A Kubernetes service-account token (workload identity); re-read on each use, as it rotates.
         case federatedTokenFile(String)
-        /// A PEM file with the certificate and its private key.
-        case certificate(String)
+        /// A PEM file with the certificate and its private key, which may be encrypted with the password.
+        case certificate(path: String, password: String?)
     }
 
     public let tenantID: String
@@ -48,9 +48,9 @@ public struct ClientCredentialsSource: IdentitySource {
                   !assertion.isEmpty
             else { throw .unreadableFile(variable: "AZURE_FEDERATED_TOKEN_FILE", path: path) }
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
-        case .certificate(let path):
+        case .certificate(let path, let password):
             let assertion = try ClientAssertion.signed(
-                certificatePath: path, clientID: clientID, audience: tokenURL, now: context.now())
+                certificatePath: path, password: password, clientID: clientID, audience: tokenURL, now: context.now())
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
         }
         let response: HTTPResponse

@@ -47,7 +47,10 @@ public struct IdentityResolver: Sendable {
                 }
             case .servicePrincipalCertificate:
                 if let tenant, let clientID, let path = value("AZURE_CLIENT_CERTIFICATE_PATH") {
-                    return ClientCredentialsSource(tenantID: tenant, clientID: clientID, proof: .certificate(path), authorityHost: authority)
+                    return ClientCredentialsSource(
+                        tenantID: tenant, clientID: clientID,
+                        proof: .certificate(path: path, password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD")),
+                        authorityHost: authority)
                 }
             case .workloadIdentity:
                 if let tenant, let clientID, let path = value("AZURE_FEDERATED_TOKEN_FILE") {

@@ -15,6 +15,9 @@ emulator_start() { # starts the emulator with the identities above; sets EMU (ba
   openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=sp-cert -days 2 \
     -keyout "$EMU_DIR/sp-key.pem" -out "$EMU_DIR/sp-cert.pem" 2>/dev/null
   cat "$EMU_DIR/sp-cert.pem" "$EMU_DIR/sp-key.pem" >"$EMU_DIR/sp.pem"
+  CERT_PASSWORD=cert-password openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$EMU_DIR/sp-key.pem" \
+    -passout env:CERT_PASSWORD -out "$EMU_DIR/sp-key-encrypted.pem"
+  cat "$EMU_DIR/sp-cert.pem" "$EMU_DIR/sp-key-encrypted.pem" >"$EMU_DIR/sp-encrypted.pem"
   local e2e_registry="127.0.0.1:${ACR_REGISTRY_PORT:-5065}"
   cat >"$EMU_DIR/config.json" <<JSON
 {
@@ -56,7 +59,7 @@ acr_env() {
   local vars=()
   while [ "$1" != "--" ]; do vars+=("$1"); shift; done; shift
   env -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET -u AZURE_TENANT_ID -u AZURE_CLIENT_CERTIFICATE_PATH \
-    -u AZURE_FEDERATED_TOKEN_FILE -u IDENTITY_ENDPOINT -u IDENTITY_HEADER -u DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT \
+    -u AZURE_CLIENT_CERTIFICATE_PASSWORD -u AZURE_FEDERATED_TOKEN_FILE -u IDENTITY_ENDPOINT -u IDENTITY_HEADER -u DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT \
     PATH="$WORK/bin:$DOCKER_DIR:/usr/bin:/bin" AZURE_AUTHORITY_HOST="$EMU/" \
     DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU/acr/$REG,$REG2=$EMU/acr/$REG2" \
     XDG_CONFIG_HOME="$WORK/no-config" "${vars[@]}" "$@"
@@ -232,6 +235,17 @@ acr_identities_suite() {
 
   helper erase "$REG" >/dev/null
   check "$s service principal with certificate" derives_token "$REG" AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$CERT_SP_ID AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp.pem"
+
+  forget_tokens
+  check "$s service principal with a password-protected certificate" derives_token "$REG" AZURE_TENANT_ID=$TENANT \
+    AZURE_CLIENT_ID=$CERT_SP_ID AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp-encrypted.pem" AZURE_CLIENT_CERTIFICATE_PASSWORD=cert-password
+  forget_tokens
+  expect "$s ... with a wrong password" 1 \
+    "$REG: the certificate $EMU_DIR/sp-encrypted.pem cannot be used: its private key cannot be decrypted (wrong password); check AZURE_CLIENT_CERTIFICATE_PASSWORD; give a PEM file with the certificate and its RSA private key" \
+    acr_get "$REG" AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$CERT_SP_ID AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp-encrypted.pem" AZURE_CLIENT_CERTIFICATE_PASSWORD=wrong
+  expect "$s ... without its password" 1 \
+    "$REG: the certificate $EMU_DIR/sp-encrypted.pem cannot be used: its private key is encrypted; set AZURE_CLIENT_CERTIFICATE_PASSWORD; give a PEM file with the certificate and its RSA private key" \
+    acr_get "$REG" AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$CERT_SP_ID AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp-encrypted.pem"
 
   helper erase "$REG" >/dev/null
   curl -s "$EMU/_emulator/federated-token?subject=system:serviceaccount:default:builder" >"$WORK/federated-token"

@@ -22,10 +22,12 @@ let package = Package(
             pkgConfig: "libsecret-1",
             providers: [.apt(["libsecret-1-dev"])]
         ),
+        // Reading file descriptors to their end, with a bound: the one loop every input goes through.
+        .target(name: "SystemIO"),
         // Docker's credential-helper wire protocol: actions, input parsing, output bytes, sentinel errors.
-        .target(name: "DockerCredentialProtocol"),
+        .target(name: "DockerCredentialProtocol", dependencies: ["SystemIO"]),
         // Where credentials live: the Secret Service keyring and the file store, and the choice between them.
-        .target(name: "CredentialStores", dependencies: ["DockerCredentialProtocol", "CLibSecret"]),
+        .target(name: "CredentialStores", dependencies: ["DockerCredentialProtocol", "CLibSecret", "SystemIO"]),
         // HTTP as plain values behind a protocol, and the retry policy within one time budget.
         .target(
             name: "HTTPTransport",
@@ -39,7 +41,7 @@ let package = Package(
         .target(
             name: "AzureIdentity",
             dependencies: [
-                "HTTPTransport",
+                "HTTPTransport", "SystemIO",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -49,7 +51,7 @@ let package = Package(
         .target(
             name: "ACRTokenExchange",
             dependencies: [
-                "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPTransport",
+                "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPTransport", "SystemIO",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

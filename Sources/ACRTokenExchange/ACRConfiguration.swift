@@ -1,9 +1,7 @@
 import AzureIdentity
 import DockerCredentialProtocol
 import FoundationEssentials
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemIO
 
 /// Settings of the ACR token engine: the optional configuration file
 /// (`$XDG_CONFIG_HOME/docker-credential-acr/config.json`, or `DOCKER_CREDENTIAL_ACR_CONFIG`) and the
@@ -128,21 +126,10 @@ public struct ACRConfiguration: Sendable {
     }
 
     private static func readIfPresent(_ path: String) throws(ConfigurationError) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            if errno == ENOENT || errno == ENOTDIR { return nil }
-            throw .unreadable(path, String(cString: strerror(errno)))
-        }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw .unreadable(path, String(cString: strerror(errno))) }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[..<count])
-            if bytes.count > 1 << 20 { throw .invalid(path, "it is larger than 1 MiB") }
+        do {
+            return try FileDescriptorReader.contents(of: path, limit: 1 << 20)
+        } catch {
+            throw .unreadable(path, error.description)
         }
     }
 }

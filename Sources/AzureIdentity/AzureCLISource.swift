@@ -1,4 +1,5 @@
 import FoundationEssentials
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -113,16 +114,9 @@ enum ChildProcess {
         return Result(status: (status >> 8) & 0xff, stdout: output, stderr: errors)
     }
 
+    /// Its output, up to 1 MiB (a token answer is a few KiB); a failed read ends it.
     private static func readAll(_ fd: Int32) -> [UInt8] {
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-        while bytes.count < 1 << 20 {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes.append(contentsOf: chunk[..<count])
-        }
-        return bytes
+        return (try? FileDescriptorReader.readToEnd(fd, limit: 1 << 20)) ?? []
     }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import FoundationEssentials
 import SwiftASN1
+import SystemIO
 import _CryptoExtras
 
 /// The signed JWT with which a service principal proves that it holds its certificate's private key
@@ -10,7 +11,7 @@ enum ClientAssertion {
     static func signed(certificatePath path: String, password: String?, clientID: String, audience: String, now: Int64)
         throws(AzureIdentityError) -> String
     {
-        guard let bytes = try? ReadFile.contents(path), let pem = String(validating: bytes, as: UTF8.self) else {
+        guard let bytes = try? FileDescriptorReader.contents(of: path, limit: 1 << 20), let pem = String(validating: bytes, as: UTF8.self) else {
             throw .unreadableFile(variable: "AZURE_CLIENT_CERTIFICATE_PATH", path: path)
         }
         guard let documents = try? PEMDocument.parseMultiple(pemString: pem) else {

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTPTransport
+import SystemIO
 
 /// A service principal or a workload identity: Azure AD's client-credentials grant at
 /// `{authority}/{tenant}/oauth2/v2.0/token`, proving the client with a secret or a signed assertion.
@@ -43,7 +44,7 @@ public struct ClientCredentialsSource: IdentitySource {
         case .secret(let secret):
             fields.append(("client_secret", secret))
         case .federatedTokenFile(let path):
-            guard let bytes = try? ReadFile.contents(path),
+            guard let bytes = try? FileDescriptorReader.contents(of: path, limit: 1 << 20),
                   let assertion = String(validating: bytes, as: UTF8.self)?.filter({ !$0.isWhitespace }),
                   !assertion.isEmpty
             else { throw .unreadableFile(variable: "AZURE_FEDERATED_TOKEN_FILE", path: path) }

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemIO
 
 /// What the per-registry configuration may pin; nil fields fall back to the environment.
 public struct IdentitySettings: Sendable, Equatable {
@@ -92,7 +90,7 @@ public struct IdentityResolver: Sendable {
 
     /// Azure stamps every VM with this chassis asset tag.
     public static func detectAzureVM() -> Bool {
-        guard let bytes = try? ReadFile.contents("/sys/class/dmi/id/chassis_asset_tag", limit: 256) else { return false }
+        guard let bytes = try? FileDescriptorReader.contents(of: "/sys/class/dmi/id/chassis_asset_tag", limit: 256) else { return false }
         return String(decoding: bytes, as: UTF8.self).hasPrefix("7783-7084-3265-9085-8269-3286-77")
     }
 }

@@ -1,3 +1,4 @@
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -54,14 +55,10 @@ enum PrivateFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .system(operation: "inspect", path: path, errno: errno) }
         try checkPrivate(info, path: path, directory: false)
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            guard count >= 0 else { throw .system(operation: "read", path: path, errno: errno) }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: chunk[..<count])
+        do {
+            return try FileDescriptorReader.readToEnd(fd, limit: Int.max - 1)
+        } catch {
+            throw .system(operation: "read", path: path, errno: error.code)
         }
     }
 

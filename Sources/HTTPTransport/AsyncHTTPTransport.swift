@@ -11,7 +11,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
     public init() {}
 
     public func send(_ request: HTTPRequest, timeout: Duration) async throws(HTTPTransportError) -> HTTPResponse {
-        let host = Self.host(of: request.url)
+        let host = HTTPRequest.origin(of: request.url)
         var outgoing = HTTPClientRequest(url: request.url)
         outgoing.method = request.method == .get ? .GET : .POST
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
@@ -34,13 +34,6 @@ public struct AsyncHTTPTransport: HTTPTransport {
         } catch {
             throw .connectionFailed(host: host, reason: Self.reason(error))
         }
-    }
-
-    /// Scheme and authority only: URLs may carry query parameters that do not belong in messages.
-    static func host(of url: String) -> String {
-        guard let schemeEnd = url.firstRange(of: "://") else { return url }
-        let rest = url[schemeEnd.upperBound...]
-        return String(url[..<schemeEnd.upperBound]) + String(rest.prefix { $0 != "/" && $0 != "?" })
     }
 
     private static func reason(_ error: any Error) -> String {

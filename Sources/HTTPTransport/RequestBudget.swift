@@ -21,7 +21,7 @@ public struct RequestBudget: Sendable {
         var backoff = Duration.milliseconds(250)
         while true {
             let timeout = min(attemptTimeout ?? self.attemptTimeout, remaining)
-            guard timeout > .zero else { throw .timedOut(host: AsyncHTTPTransport.host(of: request.url)) }
+            guard timeout > .zero else { throw .timedOut(host: HTTPRequest.origin(of: request.url)) }
             let wait: Duration
             do {
                 let response = try await transport.send(request, timeout: timeout)

@@ -1,11 +1,6 @@
 import FoundationEssentials
 
-/// The actions of Docker's credential-helper protocol.
-public enum Action: String, CaseIterable, Sendable {
-    case store, get, erase, list, version
-}
-
-/// Runs protocol actions against a store: parses the input Docker sends, answers in the bytes it expects.
+/// Runs the actions of Docker's credential-helper protocol against a store: parses the input Docker sends, answers in the bytes it expects.
 ///
 /// Input is checked completely before the store is opened, so bad input can never reach a store.
 public struct CredentialHelper {

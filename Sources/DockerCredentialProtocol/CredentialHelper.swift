@@ -1,6 +1,7 @@
 import FoundationEssentials
 
-/// Runs the actions of Docker's credential-helper protocol against a store: parses the input Docker sends, answers in the bytes it expects.
+/// Runs the actions of Docker's credential-helper protocol against a store: parses the input Docker
+/// sends, answers in the bytes it expects.
 ///
 /// Input is checked completely before the store is opened, so bad input can never reach a store.
 public struct CredentialHelper {

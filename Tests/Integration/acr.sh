@@ -90,6 +90,15 @@ derives_token() {
   jq -e '.Username == "00000000-0000-0000-0000-000000000000" and (.Secret | length > 100)' "$WORK/derived"
 }
 
+# docker_login_with_token REGISTRY ENV-COMMAND… : `get` derives a token, `docker login` succeeds with it,
+# and the helper's `store` keeps it under the user 00000000-…
+docker_login_with_token() {
+  local registry=$1; shift
+  "$@" "$HELPER" get <<<"$registry" | jq -r .Secret |
+    "$@" docker login "$registry" -u 00000000-0000-0000-0000-000000000000 --password-stdin 2>&1 | grep -q 'Login Succeeded' &&
+    "$HELPER" list | jq -e --arg r "$registry" '.[$r] == "00000000-0000-0000-0000-000000000000"'
+}
+
 # manifest_ok COMMAND… : COMMAND prints an image manifest
 manifest_ok() { "$@" | jq -e '.schemaVersion == 2'; }
 
@@ -344,6 +353,8 @@ YAML
     --dest-tls-verify=false "oci:$TESTDATA/image:latest" "docker://$reg/acr/hello:1"
   check "$s skopeo inspect" "${run[@]}" skopeo inspect --tls-verify=false "docker://$reg/acr/hello:1"
   check "$s docker manifest inspect with the derived token" manifest_ok "${run[@]}" docker manifest inspect --insecure "$reg/acr/hello:1"
+  # docker login as `az acr login` does it: the derived token as the password of user 00000000-….
+  check "$s docker login with the derived token" docker_login_with_token "$reg" "${run[@]}"
   local exchanges; exchanges=$(emu_stat acr_exchange)
   sleep 5  # the first token has expired now
   check "$s after the token expired: skopeo still works" "${run[@]}" skopeo inspect --tls-verify=false "docker://$reg/acr/hello:1"

@@ -32,6 +32,29 @@ struct DockerCredentialACR: AsyncParsableCommand {
         version: version,
         subcommands: [Store.self, Get.self, Erase.self, List.self, Version.self, Import.self]
     )
+
+    /// Docker runs the protocol actions for every registry operation, so they skip the argument parser:
+    /// its first dynamic casts scan every protocol conformance in this large static binary, about 21
+    /// million instructions (callgrind) before the action starts. Anything else, including `--help`
+    /// and usage errors, goes through the parser.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.count == 1, let action = protocolActions[arguments[0]] {
+            var command = action.init()
+            do {
+                try await command.run()
+                Glibc.exit(0)
+            } catch {
+                // runAction has already said why.
+                Glibc.exit(1)
+            }
+        }
+        await main(arguments)
+    }
+
+    static let protocolActions: [String: any AsyncParsableCommand.Type] = [
+        "store": Store.self, "get": Get.self, "erase": Erase.self, "list": List.self, "version": Version.self,
+    ]
 }
 
 /// Everything an action needs, built from the process's environment.

@@ -1,3 +1,4 @@
+import CredentialStores
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -37,13 +38,7 @@ public struct FileLogHandler: LogHandler {
     /// Best effort: a log that cannot be written must never fail the credential request.
     private func append(_ line: String) {
         let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        if mkdir(folder, 0o700) != 0, errno == ENOENT {
-            let parent = String(folder[..<(folder.lastIndex(of: "/") ?? folder.startIndex)])
-            mkdir(parent, 0o755)
-            mkdir(folder, 0o700)
-        }
-        var info = stat()
-        guard lstat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR, info.st_mode & 0o077 == 0 else { return }
+        guard (try? PrivateFile.makeDirectory(folder)) != nil else { return }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return }
         defer { close(fd) }

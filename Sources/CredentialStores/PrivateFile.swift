@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// File operations for files that only their owner may read: every check and mode in one place.
-enum PrivateFile {
+public enum PrivateFile {
     static func homeDirectory(environment: [String: String]) -> String {
         if let home = environment["HOME"], !home.isEmpty { return home }
         if let entry = getpwuid(geteuid()), let dir = entry.pointee.pw_dir { return String(cString: dir) }
@@ -13,7 +13,7 @@ enum PrivateFile {
 
     /// Creates `path` as a folder private to its owner, or checks that it is one. Missing parents are
     /// ordinary folders (`~/.local/share`) and get the default mode.
-    static func makeDirectory(_ path: String) throws(FileStoreError) {
+    public static func makeDirectory(_ path: String) throws(FileStoreError) {
         try createFolder(path, mode: 0o700)
         try checkPrivate(path, directory: true)
     }

@@ -22,7 +22,8 @@ let package = Package(
             pkgConfig: "libsecret-1",
             providers: [.apt(["libsecret-1-dev"])]
         ),
-        // Reading file descriptors to their end, with a bound: the one loop every input goes through.
+        // Reading file descriptors to their end, with a bound (the one loop every input goes through), and
+        // running a program without a shell.
         .target(name: "SystemIO"),
         // Docker's credential-helper wire protocol: actions, input parsing, output bytes, sentinel errors.
         .target(name: "DockerCredentialProtocol", dependencies: ["SystemIO"]),
@@ -55,17 +56,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // `diagnose`: why a login would fail, checked step by step, for people and as JSON.
+        .target(
+            name: "Diagnostics",
+            dependencies: [
+                "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPTransport", "SystemIO",
+            ]
+        ),
         // The thin command-line front: wires the protocol to the stores and the token engine.
         .executableTarget(
             name: "docker-credential-acr",
             dependencies: [
-                "DockerCredentialProtocol", "CredentialStores", "ACRTokenExchange", "HTTPTransport",
+                "DockerCredentialProtocol", "CredentialStores", "ACRTokenExchange", "Diagnostics", "HTTPTransport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "DockerCredentialProtocolTests", dependencies: ["DockerCredentialProtocol"]),
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
         .testTarget(name: "ACRTokenExchangeTests", dependencies: ["ACRTokenExchange", "AzureIdentity", "HTTPTransport"]),
     ]
 )

@@ -5,20 +5,30 @@ import HTTPTransport
 /// in its own words and what to do next.
 public enum ACRError: Error, Sendable, CustomStringConvertible {
     case identity(LoginServer, AzureIdentityError)
-    case identityNotConfigured(LoginServer, reason: String)
     case noTenant(LoginServer)
     case firewall(LoginServer, clientIP: String?)
     case exchangeRefused(LoginServer, status: Int, message: String)
+    case accessTokenRefused(LoginServer, status: Int, message: String)
     case registryNotFound(LoginServer)
     case unavailable(LoginServer, status: Int)
     case malformedAnswer(LoginServer, String)
     case network(LoginServer, HTTPTransportError)
     case storedTokenExpired(LoginServer)
 
+    /// The login server the error is about.
+    public var server: LoginServer {
+        switch self {
+        case .identity(let server, _), .noTenant(let server),
+             .firewall(let server, _), .exchangeRefused(let server, _, _), .accessTokenRefused(let server, _, _),
+             .registryNotFound(let server), .unavailable(let server, _), .malformedAnswer(let server, _),
+             .network(let server, _), .storedTokenExpired(let server):
+            server
+        }
+    }
+
     public var description: String {
         switch self {
         case .identity(let server, let error): "\(server): \(error)"
-        case .identityNotConfigured(let server, let reason): "\(server): \(reason)"
         case .noTenant(let server):
             "\(server): the Azure AD token names no tenant; set AZURE_TENANT_ID or the registry's \"tenant\" in the configuration file"
         case .firewall(let server, let ip):
@@ -28,6 +38,9 @@ public enum ACRError: Error, Sendable, CustomStringConvertible {
             "\(server): the registry refused the Azure AD token (HTTP \(status): \(message)); check that the identity "
                 + "has a role on the registry (AcrPull to pull, AcrPush to push; new assignments take up to 10 minutes) "
                 + "and that the tenant is the registry's"
+        case .accessTokenRefused(let server, let status, let message):
+            "\(server): the registry's token service refused an access token (HTTP \(status): \(message)); "
+                + "the credential presented is not valid for this registry"
         case .registryNotFound(let server):
             "\(server): no such registry; check the name (the full login server, e.g. myregistry.azurecr.io)"
         case .unavailable(let server, let status):

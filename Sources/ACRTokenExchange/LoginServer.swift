@@ -13,7 +13,7 @@ public struct LoginServer: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { name }
 
-    static let suffixes: [(String, AzureCloud)] = [
+    public static let suffixes: [(String, AzureCloud)] = [
         (".azurecr.io", .azurePublic), (".azurecr.cn", .azureChina), (".azurecr.us", .azureUSGovernment),
     ]
 

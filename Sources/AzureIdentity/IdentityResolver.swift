@@ -13,6 +13,14 @@ public struct IdentitySettings: Sendable, Equatable {
     }
 }
 
+/// One identity source as the resolver saw it: `source` is set for the one that is used.
+public struct IdentityCandidate: Sendable {
+    public let kind: IdentityKind
+    public let source: (any IdentitySource)?
+    /// Why it is used, or why not ("AZURE_CLIENT_SECRET is not set").
+    public let reason: String
+}
+
 /// Picks the identity source from the Azure SDKs' standard variables, in the documented order:
 /// service principal with secret, with certificate, workload identity, managed identity, Azure CLI.
 /// The first one that is configured is used; one that is configured but fails is reported, never
@@ -33,47 +41,78 @@ public struct IdentityResolver: Sendable {
 
     /// The source to use, or nil when none is configured.
     public func source(_ settings: IdentitySettings = IdentitySettings()) throws(AzureIdentityError) -> (any IdentitySource)? {
+        try candidates(settings).last?.source
+    }
+
+    /// The sources looked at, in order, up to and including the one that is used: each with why it is
+    /// used or why not, for `diagnose`.
+    public func candidates(_ settings: IdentitySettings = IdentitySettings()) throws(AzureIdentityError) -> [IdentityCandidate] {
         let tenant = settings.tenant ?? value("AZURE_TENANT_ID")
         let clientID = settings.clientID ?? value("AZURE_CLIENT_ID")
         let authority = try authorityHost()
+        var looked: [IdentityCandidate] = []
+        func skip(_ kind: IdentityKind, _ reason: String) { looked.append(IdentityCandidate(kind: kind, source: nil, reason: reason)) }
+        func use(_ source: any IdentitySource, _ reason: String) -> [IdentityCandidate] {
+            looked + [IdentityCandidate(kind: source.kind, source: source, reason: reason)]
+        }
+        /// "A and B are not set", naming only the missing ones.
+        func missing(_ names: [String]) -> String {
+            let absent = names.filter { name in
+                switch name {
+                case "AZURE_TENANT_ID": tenant == nil
+                case "AZURE_CLIENT_ID": clientID == nil
+                default: value(name) == nil
+                }
+            }
+            return absent.joined(separator: ", ") + (absent.count == 1 ? " is not set" : " are not set")
+        }
         let candidates: [IdentityKind] = settings.kind.map { [$0] } ?? IdentityKind.allCases
         for kind in candidates {
             switch kind {
-            case .servicePrincipalSecret:
-                if let tenant, let clientID, let secret = value("AZURE_CLIENT_SECRET") {
-                    return ClientCredentialsSource(tenantID: tenant, clientID: clientID, proof: .secret(secret), authorityHost: authority)
+            case .servicePrincipalSecret, .servicePrincipalCertificate, .workloadIdentity:
+                let variable = switch kind {
+                case .servicePrincipalSecret: "AZURE_CLIENT_SECRET"
+                case .servicePrincipalCertificate: "AZURE_CLIENT_CERTIFICATE_PATH"
+                default: "AZURE_FEDERATED_TOKEN_FILE"
                 }
-            case .servicePrincipalCertificate:
-                if let tenant, let clientID, let path = value("AZURE_CLIENT_CERTIFICATE_PATH") {
-                    return ClientCredentialsSource(
-                        tenantID: tenant, clientID: clientID,
-                        proof: .certificate(path: path, password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD")),
-                        authorityHost: authority)
+                guard let tenant, let clientID, let given = value(variable) else {
+                    skip(kind, missing(["AZURE_TENANT_ID", "AZURE_CLIENT_ID", variable]))
+                    continue
                 }
-            case .workloadIdentity:
-                if let tenant, let clientID, let path = value("AZURE_FEDERATED_TOKEN_FILE") {
-                    return ClientCredentialsSource(
-                        tenantID: tenant, clientID: clientID, proof: .federatedTokenFile(path), authorityHost: authority)
+                let proof: ClientCredentialsSource.Proof = switch kind {
+                case .servicePrincipalSecret: .secret(given)
+                case .servicePrincipalCertificate: .certificate(path: given, password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
+                default: .federatedTokenFile(given)
                 }
+                return use(
+                    ClientCredentialsSource(tenantID: tenant, clientID: clientID, proof: proof, authorityHost: authority),
+                    "AZURE_TENANT_ID, AZURE_CLIENT_ID and \(variable) are set")
             case .managedIdentity:
                 if let url = value("IDENTITY_ENDPOINT"), let header = value("IDENTITY_HEADER") {
                     try EndpointPolicy.check(url, variable: "IDENTITY_ENDPOINT", allowLinkLocal: true)
-                    return ManagedIdentitySource(endpoint: .appService(url: url, header: header), clientID: clientID)
+                    return use(
+                        ManagedIdentitySource(endpoint: .appService(url: url, header: header), clientID: clientID),
+                        "IDENTITY_ENDPOINT and IDENTITY_HEADER are set (App Service, Container Apps, Functions)")
                 }
                 if let url = value(Self.imdsVariable) {
                     try EndpointPolicy.check(url, variable: Self.imdsVariable)
-                    return ManagedIdentitySource(endpoint: .imds(url: url), clientID: clientID)
+                    return use(
+                        ManagedIdentitySource(endpoint: .imds(url: url), clientID: clientID), "\(Self.imdsVariable) is set")
                 }
                 if isAzureVM || settings.kind == .managedIdentity {
-                    return ManagedIdentitySource(endpoint: .imds(url: ManagedIdentitySource.imdsURL), clientID: clientID)
+                    return use(
+                        ManagedIdentitySource(endpoint: .imds(url: ManagedIdentitySource.imdsURL), clientID: clientID),
+                        isAzureVM ? "this machine is an Azure VM" : "the configuration file asks for it")
                 }
+                skip(kind, "not an Azure VM, and neither IDENTITY_ENDPOINT nor \(Self.imdsVariable) is set")
             case .azureCLI:
-                if let az = AzureCLISource.find(path: environment["PATH"]) {
-                    return AzureCLISource(executable: az, tenantID: settings.tenant)
+                if let az = ChildProcess.find("az", path: environment["PATH"]) {
+                    return use(AzureCLISource(executable: az, tenantID: settings.tenant), "`az` is at \(az)")
                 }
+                skip(kind, "`az` is not on PATH")
             }
         }
-        return nil
+        return looked
     }
 
     /// `AZURE_AUTHORITY_HOST` (the workload-identity webhook sets it, with a trailing slash), else the cloud's.

@@ -139,6 +139,13 @@ extension FileStore: TokenCache {
         }
     }
 
+    public func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] {
+        try read(TokenContents.self, from: tokenFile)?.tokens.values.sorted { $0.expiresOn < $1.expiresOn }.compactMap {
+            guard let key = TokenKey(kind: $0.kind, scope: $0.scope, identity: $0.identity) else { return nil }
+            return (key, CachedToken(token: $0.token, expiresOn: $0.expiresOn))
+        } ?? []
+    }
+
     public func removeTokens(scope: String) throws {
         guard try read(TokenContents.self, from: tokenFile)?.tokens.values.contains(where: { $0.scope == scope }) == true
         else { return }

@@ -128,7 +128,9 @@ public final class SecretServiceStore: CredentialStore {
         let server: String
         let username: String
         /// Of a token item.
+        let kind: String
         let scope: String
+        let identity: String
 
         func delete() throws(SecretServiceError) {
             var error: UnsafeMutablePointer<GError>?
@@ -181,7 +183,8 @@ public final class SecretServiceStore: CredentialStore {
                     g_hash_table_lookup(values, name).map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
                 }
                 items.append(Item(
-                    pointer: item, server: value("server"), username: value("username"), scope: value("scope")))
+                    pointer: item, server: value("server"), username: value("username"),
+                    kind: value("kind"), scope: value("scope"), identity: value("identity")))
             }
             node = current.pointee.next
         }
@@ -193,7 +196,8 @@ public final class SecretServiceStore: CredentialStore {
         return try PrivateFile.lock(lockDirectory + "/keyring.lock")
     }
 
-    private func checkUnlocked() throws(SecretServiceError) {
+    /// Throws `.locked` when the default collection is locked: lookups then look like "not found".
+    public func checkUnlocked() throws(SecretServiceError) {
         var error: UnsafeMutablePointer<GError>?
         let collection = secret_collection_for_alias_sync(
             UnsafeMutablePointer(service), SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nil, &error)
@@ -216,6 +220,17 @@ extension SecretServiceStore: TokenCache {
         try store(
             token.encoded, schema: tokenSchema, label: "docker-credential-acr \(key.kind.rawValue) for \(key.scope)",
             attributes: ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity])
+    }
+
+    public func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] {
+        try items([:], schema: tokenSchema, loadingSecrets: true) { items in
+            items.compactMap { item -> (key: TokenKey, token: CachedToken)? in
+                guard let key = TokenKey(kind: item.kind, scope: item.scope, identity: item.identity),
+                      let token = item.secret().flatMap(CachedToken.init(encoded:))
+                else { return nil }
+                return (key, token)
+            }.sorted { $0.token.expiresOn < $1.token.expiresOn }
+        }
     }
 
     public func removeTokens(scope: String) throws {

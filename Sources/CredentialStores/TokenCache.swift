@@ -31,6 +31,11 @@ public struct TokenKey: Hashable, Sendable {
     }
 
     var id: String { "\(kind.rawValue)|\(scope)|\(identity)" }
+
+    init?(kind: String, scope: String, identity: String) {
+        guard let kind = Kind(rawValue: kind) else { return nil }
+        self.init(kind: kind, scope: scope, identity: identity)
+    }
 }
 
 /// Derived tokens, kept in the same store as credentials but apart from them: `list` never shows them.
@@ -39,6 +44,8 @@ public protocol TokenCache {
     func saveToken(_ token: CachedToken, for key: TokenKey) throws
     /// Drops every cached token whose scope is `scope`, for every identity.
     func removeTokens(scope: String) throws
+    /// Every cached token, for `diagnose` to show their expiry.
+    func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)]
 }
 
 /// A store that holds both; what the helper's commands are given.

@@ -32,8 +32,19 @@ public struct AsyncHTTPTransport: HTTPTransport {
         } catch is NIOTooManyBytesError {
             throw .responseTooLarge(host: host)
         } catch {
+            let text = String(describing: error)
+            if text.contains("NIOSSL") || text.contains("handshake") || text.contains("CERTIFICATE") {
+                throw .tlsFailed(host: host, reason: Self.tlsReason(text))
+            }
             throw .connectionFailed(host: host, reason: Self.reason(error))
         }
+    }
+
+    /// BoringSSL's reason codes are long; the ones people meet get words.
+    private static func tlsReason(_ text: String) -> String {
+        if text.contains("CERTIFICATE_VERIFY_FAILED") { return "the server's certificate is not trusted by this machine" }
+        if text.contains("hostname") || text.contains("Hostname") { return "the server's certificate is for another name" }
+        return text
     }
 
     private static func reason(_ error: any Error) -> String {

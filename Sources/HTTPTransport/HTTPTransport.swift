@@ -57,6 +57,8 @@ public protocol HTTPTransport: Sendable {
 public enum HTTPTransportError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidURL(String)
     case connectionFailed(host: String, reason: String)
+    /// The TLS handshake failed: an untrusted certificate (a TLS-inspecting proxy), or no common protocol.
+    case tlsFailed(host: String, reason: String)
     case timedOut(host: String)
     case responseTooLarge(host: String)
 
@@ -64,6 +66,7 @@ public enum HTTPTransportError: Error, Equatable, Sendable, CustomStringConverti
         switch self {
         case .invalidURL(let url): "invalid URL \(url)"
         case .connectionFailed(let host, let reason): "cannot connect to \(host): \(reason)"
+        case .tlsFailed(let host, let reason): "the TLS handshake with \(host) failed: \(reason)"
         case .timedOut(let host): "\(host) did not answer in time"
         case .responseTooLarge(let host): "\(host) sent an answer larger than any token response"
         }

@@ -1,6 +1,7 @@
 import ACRTokenExchange
 import ArgumentParser
 import CredentialStores
+import Diagnostics
 import DockerCredentialProtocol
 import FoundationEssentials
 import HTTPTransport
@@ -30,7 +31,7 @@ struct DockerCredentialACR: AsyncParsableCommand {
             64 for a usage error.
             """,
         version: version,
-        subcommands: [Store.self, Get.self, Erase.self, List.self, Version.self, Import.self]
+        subcommands: [Store.self, Get.self, Erase.self, List.self, Version.self, Import.self, Diagnose.self]
     )
 
     /// Docker runs the protocol actions for every registry operation, so they skip the argument parser:
@@ -49,7 +50,22 @@ struct DockerCredentialACR: AsyncParsableCommand {
                 Glibc.exit(1)
             }
         }
-        await main(arguments)
+        do {
+            var command = try parseAsRoot(arguments)
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+            Glibc.exit(0)
+        } catch {
+            // `diagnose` keeps 1 for "a login would fail", so its usage errors exit 2.
+            if arguments.first == "diagnose", exitCode(for: error) == .validationFailure {
+                writeOut(fullMessage(for: error) + "\n", to: STDERR_FILENO)
+                Glibc.exit(2)
+            }
+            exit(withError: error)
+        }
     }
 
     static let protocolActions: [String: any AsyncParsableCommand.Type] = [
@@ -90,6 +106,10 @@ func runAction(_ body: (Wiring) async throws -> String?) async throws {
         writeOut("\(error)\n", to: STDOUT_FILENO)
         if (error as? CredentialHelperError)?.isSentinel != true {
             writeOut("docker-credential-acr: \(error)\n", to: STDERR_FILENO)
+        }
+        if let error = error as? ACRError {
+            writeOut("docker-credential-acr: to check everything a login needs, run: docker-credential-acr diagnose \(error.server)\n",
+                     to: STDERR_FILENO)
         }
         throw ExitCode.failure
     }
@@ -183,5 +203,50 @@ struct Import: AsyncParsableCommand {
             try wiring.registryCredentials().store.save(credential, for: ServerAddress(credential.serverURL))
             return nil
         }
+    }
+}
+
+struct Diagnose: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check everything a login to an Azure Container Registry needs, and say how to fix what is wrong.",
+        discussion: """
+            Checks Docker's configuration, the registry's name, DNS, TLS and challenge, the firewall, the Azure \
+            identity and its Azure AD token, the token exchange, the permissions for --pull/--push, the expiry \
+            of stored and cached tokens, and the keyring. Tokens are fetched live and never stored or printed.
+
+            Examples:
+              docker-credential-acr diagnose myregistry.azurecr.io --pull hello-world
+              docker-credential-acr diagnose --json | jq '.checks[] | select(.status == "error")'
+
+            Exit status: 0 when a login would succeed, 1 when it would fail, 2 for a usage error.
+            """)
+
+    @Argument(help: "Login servers to check (default: the ACR registries in Docker's configuration and the store).")
+    var registries: [String] = []
+
+    @Option(help: ArgumentHelp("Also check that the identity may pull this repository.", valueName: "repository"))
+    var pull: String?
+
+    @Option(help: ArgumentHelp("Also check that the identity may push to this repository.", valueName: "repository"))
+    var push: String?
+
+    @Flag(help: "Print JSON: {\"ok\", \"registries\", \"checks\": [{code, status, group, registry, title, found, fix}]}.")
+    var json = false
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let diagnostician = Diagnostician(
+            environment: environment, transport: AsyncHTTPTransport(), now: { Int64(Date().timeIntervalSince1970) },
+            executable: Self.executablePath())
+        let diagnosis = await diagnostician.diagnose(registries, pull: pull, push: push)
+        let colour = isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
+        writeOut(json ? Report.json(diagnosis) : Report.text(diagnosis, colour: colour), to: STDOUT_FILENO)
+        if !diagnosis.loginWouldSucceed { throw ExitCode.failure }
+    }
+
+    static func executablePath() -> String {
+        guard let path = realpath("/proc/self/exe", nil) else { return CommandLine.arguments[0] }
+        defer { free(path) }
+        return String(cString: path)
     }
 }

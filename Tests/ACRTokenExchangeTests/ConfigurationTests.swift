@@ -87,6 +87,22 @@ import Testing
         #expect(try source(["PATH": "/nonexistent"]) == nil)
     }
 
+    @Test func candidatesSayWhyEachEarlierSourceWasSkipped() throws {
+        let resolver = IdentityResolver(
+            environment: ["AZURE_CLIENT_ID": "c", "AZURE_FEDERATED_TOKEN_FILE": "/token", "AZURE_TENANT_ID": "t"],
+            cloud: .azurePublic, isAzureVM: false)
+        let candidates = try resolver.candidates()
+        #expect(candidates.map(\.kind) == [.servicePrincipalSecret, .servicePrincipalCertificate, .workloadIdentity])
+        #expect(candidates.map(\.reason) == [
+            "AZURE_CLIENT_SECRET is not set", "AZURE_CLIENT_CERTIFICATE_PATH is not set",
+            "AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_FEDERATED_TOKEN_FILE are set",
+        ])
+        #expect(candidates.last?.source?.kind == .workloadIdentity)
+        let none = try IdentityResolver(environment: ["PATH": "/nonexistent"], cloud: .azurePublic, isAzureVM: false).candidates()
+        #expect(none.allSatisfy { $0.source == nil } && none.count == IdentityKind.allCases.count)
+        #expect(none.last?.reason == "`az` is not on PATH")
+    }
+
     @Test func aSecretWithoutTenantIsNotConfigured() throws {
         #expect(try source(["AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s", "PATH": "/nonexistent"]) == nil)
     }

@@ -14,11 +14,14 @@ format Microsoft documents (and that the services are seen to send):
   `X-IDENTITY-HEADER`).
 * ACR's Azure AD integration (Azure/acr docs/AAD-OAuth.md): the `/v2/` Bearer challenge,
   `POST /oauth2/exchange` (AAD access token -> ACR refresh token) and `/oauth2/token` (ACR refresh token
-  -> ACR access token; POST form, or GET with Basic auth as the Docker CLI and docker-registry do).
+  -> ACR access token; POST form, or GET with Basic auth as the Docker CLI and docker-registry do; GET
+  without credentials for a pull-only token where the registry has anonymous pull enabled).
 
-One process serves several registries, each under `/acr/<login server>`. Control endpoints under
+One process serves several registries, each under `/acr/<login server>`, over HTTP and optionally also over
+HTTPS with a fresh self-signed certificate (for tests of TLS handshake failures). Control endpoints under
 `/_emulator/` let tests count requests, inject faults and change token lifetimes. Standard library only;
-RS256 signing and verification go through the `openssl` command line tool. See README.md beside this file.
+RS256 signing and verification, and the TLS certificate, go through the `openssl` command line tool. See
+README.md beside this file.
 """
 
 import argparse
@@ -26,6 +29,7 @@ import base64
 import hashlib
 import json
 import os
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -45,6 +49,8 @@ ACR_AAD_AUDIENCES = {"https://containerregistry.azure.net", "https://management.
                      "https://management.core.windows.net/"}
 ROLE_ACTIONS = {"AcrPull": ("pull",), "AcrPush": ("pull", "push"),
                 "Owner": ("pull", "push", "delete"), "Contributor": ("pull", "push", "delete")}
+# ACR's answer to a request that needs credentials and has none (the `/v2/` challenge adds `"detail":null`).
+AUTH_REQUIRED = "authentication required, visit https://aka.ms/acr/authorization for more information."
 # The user name that tells ACR the password is an ACR refresh token.
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -148,6 +154,18 @@ class Signer:
         return claims
 
 
+def tls_certificate(state_dir):
+    """(certificate, key) paths of a fresh self-signed TLS server certificate for 127.0.0.1 and localhost: only a
+    client given it as its CA (curl --cacert) completes the handshake, every other one fails it."""
+    cert_path = os.path.join(state_dir, "tls-cert.pem")
+    key_path = os.path.join(state_dir, "tls-key.pem")
+    # serverAuth too, because Apple's TLS policy refuses a server certificate without it, even a trusted one.
+    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "2",
+            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-addext", "extendedKeyUsage=serverAuth",
+            "-keyout", key_path, "-out", cert_path)
+    return cert_path, key_path
+
+
 def validity(lifetime, expired=False):
     """(iat, exp) of a token valid for `lifetime` seconds from now.
 
@@ -193,6 +211,8 @@ class Directory:
                                    for record in config.get("managed_identities", [])]
         self.registries = {server: (spec or {}).get("roles", {})
                            for server, spec in config.get("registries", {}).items()}
+        self.anonymous_pull = {server for server, spec in config.get("registries", {}).items()
+                               if (spec or {}).get("anonymous_pull")}
         self.identity_header = config.get("identity_header", "emulator-identity-header")
         self.acr_issuer = config.get("acr_issuer", "Azure Container Registry")
 
@@ -263,6 +283,7 @@ class Call:
         self.headers = handler.headers
         self.method = handler.command
         self.port = handler.server.server_port
+        self.scheme = handler.server.scheme
         self.path = path
         self.body = body
         self.query = query
@@ -285,8 +306,8 @@ class Call:
 
     @property
     def base_url(self):
-        """This emulator's URL as the client addressed it."""
-        return "http://" + (self.headers.get("Host") or f"127.0.0.1:{self.port}")
+        """This emulator's URL as the client addressed it, https:// on the TLS listener."""
+        return f"{self.scheme}://" + (self.headers.get("Host") or f"127.0.0.1:{self.port}")
 
 
 class Reply:
@@ -565,11 +586,14 @@ def acr_error(status, code, message):
     return json_reply(status, {"errors": [{"code": code, "message": message}]})
 
 
-def acr_challenge(em, call, server):
+def bearer_challenge(call, server):
     realm = f"{call.base_url}/acr/{server}/oauth2/token"
-    return json_reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required, visit "
-                                        "https://aka.ms/acr/authorization for more information.", "detail": None}]},
-                      headers={"WWW-Authenticate": f'Bearer realm="{realm}",service="{server}"',
+    return f'Bearer realm="{realm}",service="{server}"'
+
+
+def acr_challenge(em, call, server):
+    return json_reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": AUTH_REQUIRED, "detail": None}]},
+                      headers={"WWW-Authenticate": bearer_challenge(call, server),
                                "Docker-Distribution-Api-Version": "registry/2.0"})
 
 
@@ -602,9 +626,9 @@ def acr_exchange(em, call, server):
     return json_reply(200, {"refresh_token": em.signer.sign(refresh)})
 
 
-def requested_access(em, server, appid, scopes):
-    """The `access` claim: each requested scope with the actions the identity's roles allow."""
-    allowed = em.directory.actions(server, appid)
+def requested_access(allowed, catalog, scopes):
+    """The `access` claim: each requested scope with the `allowed` repository actions it asks for, and
+    `registry:catalog:*` when `catalog` is true."""
     access = []
     for scope in " ".join(scopes).split():
         kind, _, rest = scope.partition(":")
@@ -616,7 +640,7 @@ def requested_access(em, server, appid, scopes):
             wanted = actions.split(",")
             granted = [action for action in allowed if action in wanted]
         elif kind == "registry" and name == "catalog":
-            granted = ["*"] if allowed else []
+            granted = ["*"] if catalog else []
         else:
             continue
         access.append({"type": kind, "name": name, "actions": granted})
@@ -627,6 +651,10 @@ def acr_token(em, call, server):
     if call.method == "GET":
         # Docker's token auth: the null GUID as user name and the ACR refresh token as password.
         params = call.query
+        if call.headers.get("Authorization") is None:
+            return anonymous_token(em, call, server)
+        # Wrong credentials stay a 401 even with anonymous pull on: ACR does not fall back to anonymous, which is
+        # why stale stored credentials block an anonymous pull.
         user, _, refresh_token = basic_credentials(call.headers.get("Authorization"))
         if user != NULL_GUID:
             return acr_error(401, "UNAUTHORIZED", "authentication required, use an ACR refresh token as the "
@@ -636,9 +664,8 @@ def acr_token(em, call, server):
         if call.field("grant_type") != "refresh_token":
             return acr_error(400, "UNSUPPORTED", f"grant type '{call.field('grant_type')}' is not supported")
         refresh_token = call.field("refresh_token") or ""
-    service = (params.get("service") or [None])[0]
-    if service != server:
-        return acr_error(400, "UNSUPPORTED", f"service '{service}' is not this registry")
+    if failure := wrong_service(params, server):
+        return failure
     try:
         claims = em.signer.verify(refresh_token)
     except JwtError:
@@ -650,11 +677,33 @@ def acr_token(em, call, server):
         return acr_error(401, "UNAUTHORIZED", "refresh token expired")
     access = acr_claims(em, server, claims.get("sub"), claims.get("appid"), claims.get("tenant"), "access_token",
                         em.lifetime("acr_access"), call.expired_tokens)
-    access.update({"access": requested_access(em, server, claims.get("appid"), params.get("scope", [])),
-                   "roles": []})
+    allowed = em.directory.actions(server, claims.get("appid"))
+    access.update({"access": requested_access(allowed, bool(allowed), params.get("scope", [])), "roles": []})
     token = em.signer.sign(access)
     return json_reply(200, {"token": token, "access_token": token} if call.method == "GET"
                       else {"access_token": token})
+
+
+def wrong_service(params, server):
+    """ACR's answer to a token request whose `service` is not this registry; None when it is."""
+    service = (params.get("service") or [None])[0]
+    return None if service == server else acr_error(400, "UNSUPPORTED", f"service '{service}' is not this registry")
+
+
+def anonymous_token(em, call, server):
+    """A token request without credentials: a 401 challenge, unless the registry has anonymous pull enabled, in
+    which case an access token that grants `pull` on the requested repositories and nothing else (no push or
+    delete, no catalog listing), for no one: empty `sub`, no `appid` or `tenant`."""
+    if server not in em.directory.anonymous_pull:
+        return json_reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": AUTH_REQUIRED}]},
+                          headers={"WWW-Authenticate": bearer_challenge(call, server)})
+    if failure := wrong_service(call.query, server):
+        return failure
+    access = acr_claims(em, server, "", None, None, "access_token", em.lifetime("acr_access"), call.expired_tokens)
+    del access["appid"], access["tenant"]
+    access.update({"access": requested_access(["pull"], False, call.query.get("scope", [])), "roles": []})
+    token = em.signer.sign(access)
+    return json_reply(200, {"token": token, "access_token": token})
 
 
 def basic_credentials(authorization):
@@ -898,15 +947,45 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # room for bursts of many parallel clients (the default backlog is 5)
+    scheme = "http"
 
     def __init__(self, port, emulator):
         super().__init__(("127.0.0.1", port), Handler)
         self.emulator = emulator
 
     def handle_error(self, request, client_address):
-        # A client that hangs up mid-answer is normal in fault tests; anything else is worth a trace.
-        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+        # A client that hangs up mid-answer is normal in fault tests, and one that refuses the TLS certificate in
+        # handshake tests; anything else is worth a trace.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ssl.SSLError)):
             super().handle_error(request, client_address)
+
+
+class TlsServer(Server):
+    """The same routes and state over TLS, with the certificate of `tls_certificate`."""
+    scheme = "https"
+
+    def __init__(self, port, emulator, cert_path, key_path):
+        super().__init__(port, emulator)
+        self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.tls.load_cert_chain(cert_path, key_path)
+
+    def get_request(self):
+        # The handshake is left to the request's own thread (finish_request): a client that stalls or refuses the
+        # certificate must not hold up accept() for the others.
+        sock, address = super().get_request()
+        return self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
+
+    def finish_request(self, request, client_address):
+        request.do_handshake()
+        super().finish_request(request, client_address)
+
+
+def write_port_file(path, port):
+    # Written only once the socket listens, and atomically, so that a test polling for it can connect.
+    partial = f"{path}.partial"
+    with open(partial, "w", encoding="utf-8") as out:
+        out.write(f"{port}\n")
+    os.replace(partial, path)
 
 
 def main():
@@ -916,16 +995,20 @@ def main():
     parser.add_argument("--port-file", required=True, help="gets the port number once the server listens")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
     parser.add_argument("--delay-ms", type=int, default=0, help="sleep before every non-control answer")
+    parser.add_argument("--tls-port-file", help="also serve HTTPS, and write its port number here once it listens")
+    parser.add_argument("--tls-port", type=int, default=0, help="HTTPS port on 127.0.0.1; 0 picks a free one")
     args = parser.parse_args()
     os.makedirs(args.state_dir, exist_ok=True)
     signer = Signer(args.state_dir)
     emulator = Emulator(Directory(args.config, args.state_dir), signer, args.state_dir, args.delay_ms)
     server = Server(args.port, emulator)
-    # Written only now that the socket listens, and atomically, so that a test polling for it can connect.
-    partial = f"{args.port_file}.partial"
-    with open(partial, "w", encoding="utf-8") as out:
-        out.write(f"{server.server_port}\n")
-    os.replace(partial, args.port_file)
+    if args.tls_port_file:
+        tls_server = TlsServer(args.tls_port, emulator, *tls_certificate(args.state_dir))
+        # A daemon thread, so that the process ends with the main thread's serve_forever (Ctrl-C).
+        threading.Thread(target=tls_server.serve_forever, name="tls", daemon=True).start()
+        write_port_file(args.tls_port_file, tls_server.server_port)
+    # Last, so that once the port file exists every listener is up.
+    write_port_file(args.port_file, server.server_port)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Self-test of azure_emulator.py: starts it on free ports (three configurations), exercises every endpoint,
-# error and fault with curl + jq, prints PASS:/FAIL: per check and "N passed, N failed"; exit 1 on any failure.
+# Self-test of azure_emulator.py: starts it on free ports (three configurations, the first also with its TLS
+# listener), exercises every endpoint, error and fault with curl + jq, prints PASS:/FAIL: per check and "N passed, N failed"; exit 1 on any failure.
 # Needs python3, openssl, curl and jq. Touches nothing outside a temporary directory.
 set -u
 
@@ -21,6 +21,7 @@ SYS_MI=bbbbbbbb-0000-0000-0000-000000000002   # system-assigned managed identity
 NOROLE=cccccccc-0000-0000-0000-000000000003   # app with no role anywhere
 USER_MI=dddddddd-0000-0000-0000-000000000004  # user-assigned managed identity
 REG=myregistry.azurecr.io
+PUBLIC=public.azurecr.io                      # anonymous pull enabled
 ACR_RESOURCE=https://containerregistry.azure.net
 ACR_SCOPE=$ACR_RESOURCE/.default
 NULL_GUID=00000000-0000-0000-0000-000000000000
@@ -138,7 +139,8 @@ cat >"$WORK/main.json" <<EOF
   ],
   "registries": {
     "$REG": {"roles": {"$APP": ["AcrPush"], "$SYS_MI": ["AcrPull"]}},
-    "other.azurecr.io": {}
+    "other.azurecr.io": {},
+    "$PUBLIC": {"roles": {"$APP": ["AcrPush"]}, "anonymous_pull": true}
   }
 }
 EOF
@@ -151,7 +153,7 @@ cat >"$WORK/multi.json" <<EOF
 EOF
 echo "{\"tenants\": [\"$T1\"], \"registries\": {}}" >"$WORK/empty.json"
 
-start_emulator main "$WORK/main.json"
+start_emulator main "$WORK/main.json" --tls-port-file "$WORK/main/tls-port"
 MAIN=$BASE
 MAIN_STATE=$STATE
 SIGNING_PUB=$WORK/signing-pub.pem
@@ -411,8 +413,84 @@ req GET "$MAIN/acr/$REG/oauth2/token?service=$REG&scope=repository:team/app:pull
 expect_status 401 "access token (GET) with a user other than the null GUID"
 req GET "$MAIN/acr/$REG/oauth2/token?service=$REG&scope=repository:team/app:pull"
 expect_status 401 "access token (GET) without credentials"
+expect_jq '. == {"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit https://aka.ms/acr/authorization for more information."}]}' \
+    "without credentials: ACR's UNAUTHORIZED body"
+check "without credentials: WWW-Authenticate challenge" test "$(header_value WWW-Authenticate)" = "Bearer realm=\"$MAIN/acr/$REG/oauth2/token\",service=\"$REG\""
 req GET "$MAIN/acr/$REG/oauth2/token?service=$REG" -u "$NULL_GUID:garbage"
 expect_status 401 "access token (GET) with an invalid refresh token"
+
+echo "== 4. ACR anonymous pull"
+anonymous() {  # anonymous REGISTRY [curl args...] -- GET a token for REGISTRY with several scopes
+    local registry=$1
+    shift
+    req GET "$MAIN/acr/$registry/oauth2/token?service=$registry&scope=repository:team/app:pull,push,delete&scope=repository:base:push&scope=registry:catalog:*" "$@"
+}
+anonymous "$PUBLIC"
+expect_status 200 "anonymous pull: token without credentials"
+expect_json_type "anonymous pull"
+expect_jq '(keys_unsorted == ["token","access_token"]) and .token == .access_token' "anonymous pull: token and access_token"
+ANON=$(jq -r .token "$WORK/body")
+check "anonymous pull: signature verifies" jwt_verifies "$ANON" "$SIGNING_PUB"
+check "anonymous pull: pull only, no push, delete or catalog" claims_ok "$ANON" \
+    '.access == [{"type":"repository","name":"team/app","actions":["pull"]},
+                 {"type":"repository","name":"base","actions":[]},
+                 {"type":"registry","name":"catalog","actions":[]}]'
+check "anonymous pull: empty sub, no appid or tenant, ACR's other claims" claims_ok "$ANON" \
+    '.sub == "" and (has("appid") | not) and (has("tenant") | not) and .aud == $reg and .iss == "Azure Container Registry"
+     and .grant_type == "access_token" and .version == "1.0" and .roles == [] and .exp == .iat + 1200' --arg reg "$PUBLIC"
+anonymous "$REG"
+expect_status 401 "no anonymous pull: 401 without credentials"
+expect_jq '. == {"errors":[{"code":"UNAUTHORIZED","message":"authentication required, visit https://aka.ms/acr/authorization for more information."}]}' \
+    "no anonymous pull: ACR's UNAUTHORIZED body"
+check "no anonymous pull: WWW-Authenticate challenge" test "$(header_value WWW-Authenticate)" = "Bearer realm=\"$MAIN/acr/$REG/oauth2/token\",service=\"$REG\""
+anonymous "$PUBLIC" -u "$NULL_GUID:stale-refresh-token"
+expect_status 401 "anonymous pull: wrong Basic credentials still 401 (stale credentials block anonymous pull)"
+expect_jq '.errors[0].code == "UNAUTHORIZED"' "anonymous pull, wrong credentials: UNAUTHORIZED"
+anonymous "$PUBLIC" -u "admin:password"
+expect_status 401 "anonymous pull: Basic credentials of another user still 401"
+req GET "$MAIN/acr/$PUBLIC/oauth2/token?service=$REG&scope=repository:team/app:pull"
+expect_status 400 "anonymous pull: another service"
+req POST "$MAIN/acr/$PUBLIC/oauth2/token" -d grant_type=refresh_token -d service=$PUBLIC -d scope=repository:team/app:pull
+expect_status 401 "anonymous pull: POST without a refresh token still 401"
+exchange "$AAD_TOKEN" "$PUBLIC" "$T1" access_token "$PUBLIC"
+anonymous "$PUBLIC" -u "$NULL_GUID:$(jq -r .refresh_token "$WORK/body")"
+expect_status 200 "anonymous pull registry: Basic auth with a refresh token"
+check "anonymous pull registry: Basic auth still gets the roles' actions" claims_ok "$(jq -r .token "$WORK/body")" \
+    '.access[0].actions == ["pull","push"] and .access[2].actions == ["*"] and .appid == $a' --arg a "$APP"
+
+echo "== TLS listener (same emulator)"
+TLS_PORT=$(cat "$MAIN_STATE/tls-port" 2>/dev/null)
+check "--tls-port-file holds a port other than the HTTP one" test -n "$TLS_PORT" -a "$TLS_PORT" != "${MAIN##*:}"
+TLS=https://127.0.0.1:$TLS_PORT
+TLS_CERT=$MAIN_STATE/tls-cert.pem
+check "TLS certificate and key are in the state dir" test -s "$TLS_CERT" -a -s "$MAIN_STATE/tls-key.pem"
+check "TLS certificate: self-signed, subjectAltName IP:127.0.0.1 and DNS:localhost" bash -c \
+    'openssl verify -CAfile "$1" "$1" && openssl x509 -in "$1" -noout -ext subjectAltName | grep -q "IP Address:127.0.0.1, DNS:localhost"' _ "$TLS_CERT"
+req GET "$TLS/acr/$REG/v2/" --cacert "$TLS_CERT"
+expect_status 401 "TLS with --cacert: challenge"
+check "TLS challenge: https:// realm" test "$(header_value WWW-Authenticate)" = "Bearer realm=\"$TLS/acr/$REG/oauth2/token\",service=\"$REG\""
+req GET "https://localhost:$TLS_PORT/acr/$REG/v2/" --cacert "$TLS_CERT"
+expect_status 401 "TLS with --cacert by the name localhost"
+req GET "$TLS/acr/$REG/v2/"
+check "TLS without --cacert: certificate error (curl exit 60)" test "$CURL_RC" = 60 -a "$STATUS" = 000
+check "TLS without --cacert: curl names the certificate" grep -qi certificate "$WORK/curl.err"
+req GET "$TLS/acr/$PUBLIC/oauth2/token?service=$PUBLIC&scope=repository:team/app:pull" --cacert "$TLS_CERT"
+expect_status 200 "TLS: anonymous pull token"
+req GET "$MAIN/_emulator/stats"
+CHALLENGES=$(jq .acr_challenge "$WORK/body")
+fault_over_http() { req POST "$MAIN/_emulator/faults" -d "$1"; }
+fault_over_http '{"endpoint":"acr_challenge","kind":"firewall"}'
+req GET "$TLS/acr/$REG/v2/" --cacert "$TLS_CERT"
+expect_status 403 "TLS shares faults with HTTP: firewall fault set over HTTP"
+req GET "$TLS/_emulator/stats" --cacert "$TLS_CERT"
+expect_jq '.acr_challenge == $n + 1' "TLS shares counts with HTTP" --argjson n "$CHALLENGES"
+exec 3<>"/dev/tcp/127.0.0.1/$TLS_PORT"  # a client that connects and never starts its handshake
+req GET "$TLS/acr/$REG/v2/" --cacert "$TLS_CERT" --max-time 5
+expect_status 401 "TLS: a stalled handshake does not hold up other clients"
+exec 3<&-
+req GET "$TLS/acr/$REG/v2/" --cacert "$TLS_CERT"
+expect_status 401 "TLS still answers after refused handshakes"
+check "TLS: refused handshakes leave no trace on stderr" bash -c '! grep -q Traceback "$1"' _ "$MAIN_STATE/stdout"
 
 echo "== 5. Control: stats, lifetimes, reset"
 req POST "$MAIN/_emulator/reset"

@@ -9,6 +9,7 @@ PULL_ONLY_ID=aaaaaaaa-0000-0000-0000-000000000004
 MI_ID=bbbbbbbb-0000-0000-0000-000000000002
 REG=myregistry.azurecr.io
 REG2=otherreg1.azurecr.io
+ANON_REG=publicreg1.azurecr.io
 
 emulator_start() { # starts the emulator with the identities above; sets EMU (base URL) and EMU_DIR
   EMU_DIR="$WORK/emulator"; mkdir -p "$EMU_DIR"
@@ -38,15 +39,18 @@ emulator_start() { # starts the emulator with the identities above; sets EMU (ba
   "registries": {
     "$REG": {"roles": {"$SP_ID": ["AcrPush"], "$CERT_SP_ID": ["AcrPull"], "$WI_ID": ["AcrPull"], "$MI_ID": ["AcrPull"], "$PULL_ONLY_ID": ["AcrPull"]}},
     "$REG2": {"roles": {"$SP_ID": ["AcrPull"]}},
+    "$ANON_REG": {"roles": {"$SP_ID": ["AcrPull"]}, "anonymous_pull": true},
     "$e2e_registry": {"roles": {"$SP_ID": ["AcrPush"]}}
   }
 }
 JSON
   python3 "$here/../Emulator/azure_emulator.py" --config "$EMU_DIR/config.json" --state-dir "$EMU_DIR" \
-    --port-file "$EMU_DIR/port" --port 0 >"$EMU_DIR/emulator.log" 2>&1 &
+    --port-file "$EMU_DIR/port" --port 0 --tls-port-file "$EMU_DIR/tls-port" >"$EMU_DIR/emulator.log" 2>&1 &
   EMU_PID=$!
   for _ in $(seq 500); do [ -s "$EMU_DIR/port" ] && break; sleep 0.02; done
   EMU="http://127.0.0.1:$(cat "$EMU_DIR/port")"
+  # The same service over TLS, with a certificate this machine does not trust.
+  EMU_TLS="https://127.0.0.1:$(cat "$EMU_DIR/tls-port")"
   check "[acr] the Azure emulator answers" wait_for_http "$EMU/_emulator/stats"
 }
 
@@ -61,7 +65,7 @@ acr_env() {
   env -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET -u AZURE_TENANT_ID -u AZURE_CLIENT_CERTIFICATE_PATH \
     -u AZURE_CLIENT_CERTIFICATE_PASSWORD -u AZURE_FEDERATED_TOKEN_FILE -u IDENTITY_ENDPOINT -u IDENTITY_HEADER -u DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT \
     PATH="$WORK/bin:$DOCKER_DIR:/usr/bin:/bin" AZURE_AUTHORITY_HOST="$EMU/" \
-    DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU/acr/$REG,$REG2=$EMU/acr/$REG2" \
+    DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU/acr/$REG,$REG2=$EMU/acr/$REG2,$ANON_REG=$EMU/acr/$ANON_REG" \
     XDG_CONFIG_HOME="$WORK/no-config" "${vars[@]}" "$@"
 }
 SP=(AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$SP_ID AZURE_CLIENT_SECRET=good-secret)

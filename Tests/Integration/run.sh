@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Integration tests of the built helper: every protocol action on the real keyring and on the file store,
 # the keyring items, the store choice, bad input, concurrency, the real Docker CLI and skopeo against
-# a real registry, and the ACR token engine against the Azure emulator. Run inside Scripts/with-keyring.sh; `make test` does:
+# a real registry, the ACR token engine against the Azure emulator, and `diagnose`. Run inside Scripts/with-keyring.sh; `make test` does:
 #
 #   Scripts/with-keyring.sh Tests/Integration/run.sh PATH/TO/docker-credential-acr
 set -uo pipefail
@@ -20,7 +20,7 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol concurrency docker acr; do source "$here/$part.sh"; done
+for part in lib protocol concurrency docker acr diagnose; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
@@ -39,8 +39,10 @@ acr_failures_suite
 acr_identities_suite
 acr_exposed_tokens_suite
 acr_clients_suite
+diagnose_suite
 # Last: locking the collection cannot be undone here without a prompt.
 locked_keyring_suite
+locked_keyring_diagnose
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

@@ -1,0 +1,473 @@
+import ACRTokenExchange
+import AzureIdentity
+import CredentialStores
+import DockerCredentialProtocol
+import FoundationEssentials
+import HTTPTransport
+
+/// The checks of one ACR login server, in the order a login goes: reach the registry, find the
+/// credential Docker would get, prove it to Azure AD and the registry, and see what it may do.
+/// Nothing is written to the stores: every token here is fetched live and thrown away.
+struct RegistryChecks {
+    let server: LoginServer
+    let tools: Diagnostician
+    let pull: String?
+    let push: String?
+
+    private var name: String { server.name }
+    private var configuration: ACRConfiguration { tools.configuration }
+    private var baseURL: String { configuration.baseURL(for: server) }
+    private var now: Int64 { tools.now() }
+
+    private func check(_ code: CheckCode, _ status: Check.Status, _ title: String, _ found: String, fix: String? = nil) -> Check {
+        Check(code, status, registry: name, title: title, found: found, fix: fix)
+    }
+
+    private func context() -> IdentityContext {
+        IdentityContext(transport: tools.transport, budget: RequestBudget(total: configuration.timeout), now: tools.now)
+    }
+
+    func run() async -> [Check] {
+        var checks: [Check] = [proxy()]
+        let reachable = await connectivity(into: &checks)
+        let exchange = TokenExchange(server: server, baseURL: baseURL)
+
+        // (a) of `get`: a stored credential is what Docker gets, unless it is a token that has expired.
+        var served: Credential?
+        var storedToken: (username: String, expiresOn: Int64)?
+        do {
+            if let stored = try await tools.store?.credential(for: ServerAddress(name)) {
+                checks += exposedTokenUser(stored)
+                if let expiresOn = JWT(stored.secret)?.expiresOn {
+                    storedToken = (stored.username, expiresOn)
+                    if expiresOn > now { served = stored }
+                } else {
+                    served = stored
+                }
+                if let served {
+                    checks.append(await storedCredential(served, reachable: reachable, exchange: exchange))
+                }
+            } else {
+                checks.append(check(.storedCredential, .ok, "Stored credential",
+                                    "none stored for \(name): the helper derives one from the Azure identity"))
+            }
+        } catch {
+            checks.append(check(.storedCredential, .error, "Stored credential", "cannot read it: \(error)",
+                                fix: "see the keyring checks of this machine"))
+        }
+
+        let identity = await identityChecks(into: &checks, servingStored: served != nil, reachable: reachable, exchange: exchange)
+
+        // What Docker would present, and what it may do with it.
+        let presented = served.map(Self.authentication) ?? identity.refreshToken.map(RegistryAuthentication.refreshToken)
+        if reachable, let presented {
+            let who = served.map { "the stored credential (user \($0.username))" } ?? identity.who
+            checks += await access(presenting: presented, who: who, assignee: served == nil ? identity.assignee : nil, exchange: exchange)
+        } else if reachable, !identity.configured, let pull {
+            checks += await anonymousPull(pull, exchange: exchange)
+        } else {
+            checks.append(check(.accessToken, .skipped, "Access token", "no ACR token to ask with"))
+        }
+        checks += expiry(storedToken: storedToken, identityConfigured: identity.configured)
+        return checks
+    }
+
+    // MARK: - Network and registry name
+
+    private func proxy() -> Check {
+        let names = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        let set = names.compactMap { name in tools.environment[name].flatMap { $0.isEmpty ? nil : (name, $0) } }
+        guard !set.isEmpty else { return check(.proxy, .ok, "Proxy", "no proxy variables are set") }
+        let list = set.map { "\($0.0)=\(Self.redactingUserInfo($0.1))" }.joined(separator: ", ")
+        return check(.proxy, .warning, "Proxy",
+                     "\(list) is set, but docker-credential-acr connects directly to \(name) and to Azure AD (it does not use proxies)",
+                     fix: "allow direct HTTPS from this machine to \(name) and to Azure AD, or derive the token where that works and store it: "
+                        + "az acr login --name \(server.name.split(separator: ".")[0]) --expose-token | docker-credential-acr import")
+    }
+
+    /// A proxy URL may carry a password: `http://user:secret@proxy:3128` → `http://…@proxy:3128`.
+    static func redactingUserInfo(_ url: String) -> String {
+        guard let scheme = url.firstRange(of: "://") else { return url.contains("@") ? "…@" + url.split(separator: "@").last! : url }
+        let rest = url[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" }
+        guard let at = authority.lastIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + "…" + String(rest[at...])
+    }
+
+    /// DNS, TLS and `GET /v2/`; returns whether the registry answered at all.
+    private func connectivity(into checks: inout [Check]) async -> Bool {
+        let host = HostLookup.host(of: baseURL)
+        switch HostLookup.addresses(of: host) {
+        case .success(let addresses):
+            checks.append(check(.dns, .ok, "DNS", "\(host) resolves to \(addresses.prefix(3).joined(separator: ", "))"))
+        case .failure(let failure):
+            checks.append(check(
+                .dns, .error, "DNS", "\(host) does not resolve (\(failure.reason))",
+                fix: "check the registry's name; behind a private endpoint, check that this machine uses the private DNS zone privatelink\(server.cloud == .azurePublic ? ".azurecr.io" : " zone of the registry")"))
+            for (code, title) in [(CheckCode.tls, "TLS"), (.challenge, "Registry challenge")] {
+                checks.append(check(code, .skipped, title, "the name does not resolve"))
+            }
+            return false
+        }
+        let isTLS = baseURL.lowercased().hasPrefix("https://")
+        let response: HTTPResponse
+        do {
+            response = try await tools.transport.send(HTTPRequest(method: .get, url: baseURL + "/v2/"), timeout: .seconds(10))
+        } catch {
+            if case .tlsFailed(let host, let reason) = error {
+                checks.append(check(
+                    .tls, .error, "TLS", "the TLS handshake with \(host) failed (\(reason))",
+                    fix: "a proxy or firewall that inspects TLS may be in the way: add its CA to the system trust store, or let \(name) through"))
+                checks.append(check(.challenge, .skipped, "Registry challenge", "no TLS connection"))
+            } else {
+                checks.append(check(.tls, .skipped, "TLS", "no connection"))
+                checks.append(check(
+                    .challenge, .error, "Registry challenge", "no answer to GET /v2/: \(error)",
+                    fix: "check that this machine may reach \(host) on port 443 (firewall, network security group, private endpoint)"))
+            }
+            return false
+        }
+        checks.append(isTLS
+            ? check(.tls, .ok, "TLS", "the TLS handshake with \(host) succeeded")
+            : check(.tls, .skipped, "TLS", "\(baseURL) is plain http (an endpoint override on this machine)"))
+        let body = response.body
+        switch response.status {
+        case 401:
+            checks.append(challenge(response.header("WWW-Authenticate")))
+        case 403:
+            let ip = RegistryErrors.firewallIP(in: Data(body))
+            checks.append(firewall(ip: ip))
+            checks.append(check(.challenge, .skipped, "Registry challenge", "the registry's firewall answered"))
+            return true
+        case 429:
+            checks.append(check(.throttled, .warning, "Throttling", "GET /v2/ answered 429 Too Many Requests",
+                                fix: "the registry is throttling this client: wait a minute and retry; spread out parallel pulls"))
+            checks.append(check(.challenge, .skipped, "Registry challenge", "throttled"))
+            return true
+        case 404:
+            checks.append(check(.challenge, .error, "Registry challenge", "no registry answers as \(name) (HTTP 404)",
+                                fix: "check the login server's name in the Azure portal"))
+            return false
+        case 200:
+            checks.append(check(.challenge, .warning, "Registry challenge", "GET /v2/ answered 200 without asking for credentials",
+                                fix: "this is not how ACR answers; check that \(host) is the registry and not a proxy or mirror"))
+        default:
+            checks.append(check(.challenge, .error, "Registry challenge", "GET /v2/ answered HTTP \(response.status), not 401",
+                                fix: "retry later; if it persists, check https://status.azure.com and the registry's network rules"))
+        }
+        checks.append(check(.forbidden, .ok, "Firewall", "the registry lets this machine in"))
+        checks.append(check(.throttled, .ok, "Throttling", "not throttled"))
+        return true
+    }
+
+    private func challenge(_ header: String?) -> Check {
+        let title = "Registry challenge"
+        guard let header, let challenge = BearerChallenge(header) else {
+            return check(.challenge, .error, title, "GET /v2/ answered 401 without a WWW-Authenticate challenge",
+                         fix: "something other than ACR answers for \(name); check proxies and the login server's name")
+        }
+        guard challenge.isBearer else {
+            return check(.aadLogin, .error, title,
+                         "the challenge is \(challenge.scheme), not Bearer: this registry does not take Azure AD tokens",
+                         fix: "check that \(name) is an Azure Container Registry; use its admin user or a token with `docker login -u`")
+        }
+        let expectedRealm = baseURL + "/oauth2/token"
+        guard let realm = challenge.realm, let service = challenge.service else {
+            return check(.wwwAuthenticate, .error, title, "the Bearer challenge lacks a realm or a service: \(header)",
+                         fix: "something between this machine and \(name) rewrites the registry's answers; check proxies")
+        }
+        guard realm == expectedRealm, service == name else {
+            return check(.wwwAuthenticate, .warning, title,
+                         "the challenge names realm \(realm) and service \(service); expected \(expectedRealm) and \(name)",
+                         fix: "check that \(name) is the login server and that no proxy rewrites the registry's answers")
+        }
+        return check(.challenge, .ok, title, "401 with Bearer realm=\(realm), service=\(service)")
+    }
+
+    private func firewall(ip: String?) -> Check {
+        check(.forbidden, .error, "Firewall",
+              "the registry's firewall refuses this machine" + (ip.map { " (client IP \($0))" } ?? ""),
+              fix: "add \(ip ?? "this machine's public IP") to the registry's network rules "
+                + "(az acr network-rule add --name \(server.name.split(separator: ".")[0]) --ip-address \(ip ?? "<IP>")), "
+                + "or reach it through a private endpoint; see https://aka.ms/acr/firewall")
+    }
+
+    // MARK: - Stored credential
+
+    private func exposedTokenUser(_ stored: Credential) -> [Check] {
+        guard ExposedToken.isACRRefreshToken(stored.secret) else { return [] }
+        let title = "User of the stored token"
+        if stored.username == LoginServer.tokenUsername || stored.username == Credential.identityTokenUsername {
+            return [check(.exposedTokenUser, .ok, title, "the stored ACR token is stored under \(stored.username)")]
+        }
+        return [check(.exposedTokenUser, .error, title,
+                      "an ACR token is stored under the user \(stored.username); ACR accepts it only with \(LoginServer.tokenUsername)",
+                      fix: "store it again through this helper, which fixes the user: "
+                        + "docker login \(name) -u \(LoginServer.tokenUsername) --password-stdin, or `docker-credential-acr import`")]
+    }
+
+    /// How Docker presents a stored credential: an identity token (user `<token>`) as a refresh token,
+    /// anything else as Basic auth.
+    static func authentication(for stored: Credential) -> RegistryAuthentication {
+        stored.username == Credential.identityTokenUsername
+            ? .refreshToken(stored.secret) : .basic(username: stored.username, password: stored.secret)
+    }
+
+    /// Whether the registry accepts the credential that `get` answers from the store.
+    private func storedCredential(_ stored: Credential, reachable: Bool, exchange: TokenExchange) async -> Check {
+        let title = "Stored credential"
+        guard reachable else { return check(.storedCredential, .skipped, title, "the registry is not reachable") }
+        do {
+            _ = try await exchange.accessToken(scope: validationScope, presenting: Self.authentication(for: stored), context: context())
+            return check(.storedCredential, .ok, title, "Docker gets the stored credential of user \(stored.username), and the registry accepts it")
+        } catch {
+            guard case .accessTokenRefused(_, let status, let message) = error else {
+                let (cause, fix) = Formatting.causeAndFix(error.description)
+                return check(.storedCredential, .error, title, "cannot check it: \(cause)", fix: fix)
+            }
+            let anonymous = (try? await exchange.accessToken(
+                scope: "repository:\(pull ?? "library/hello-world"):pull", presenting: .anonymous, context: context()))
+                .map { !$0.actions(type: "repository", name: pull ?? "library/hello-world").isEmpty } ?? false
+            return check(
+                .storedCredential, .error, title,
+                "Docker gets the stored credential of user \(stored.username), and the registry rejects it (HTTP \(status): \(message)); "
+                    + (anonymous ? "it blocks the anonymous pull this registry allows" : "every pull and push fails with `unauthorized`"),
+                fix: "forget it: docker logout \(name) (the helper then derives tokens from the Azure identity"
+                    + (anonymous ? ", or pulls go anonymous" : "") + ")")
+        }
+    }
+
+    private var validationScope: String {
+        if let repository = pull ?? push { return "repository:\(repository):pull" }
+        return "registry:catalog:*"
+    }
+
+    // MARK: - Azure identity and the exchange
+
+    /// What the identity checks learnt, for the access checks after them.
+    struct IdentityOutcome {
+        var configured = false
+        var refreshToken: String?
+        var who = "the Azure identity"
+        /// The id to give `az role assignment create --assignee`.
+        var assignee: String?
+    }
+
+    private func identityChecks(
+        into checks: inout [Check], servingStored: Bool, reachable: Bool, exchange: TokenExchange
+    ) async -> IdentityOutcome {
+        var found: [Check] = []
+        let outcome = await identityChecks(into: &found, reachable: reachable, exchange: exchange, servingStored: servingStored)
+        // While a stored credential is served, the identity only matters once it is gone or expired.
+        checks += found.map { check in
+            guard servingStored, check.status == .error else { return check }
+            var softened = check
+            softened.status = .warning
+            softened.found += " (not in use now: Docker gets the stored credential)"
+            return softened
+        }
+        return outcome
+    }
+
+    private func identityChecks(
+        into checks: inout [Check], reachable: Bool, exchange: TokenExchange, servingStored: Bool
+    ) async -> IdentityOutcome {
+        var outcome = IdentityOutcome()
+        let settings = configuration.registries[name]?.identity ?? IdentitySettings()
+        let resolver = IdentityResolver(environment: tools.environment, cloud: server.cloud, isAzureVM: tools.isAzureVM)
+        let title = "Azure identity"
+        func skipRest(_ reason: String) {
+            checks.append(check(.aadToken, .skipped, "Azure AD token", reason))
+            checks.append(check(.refreshToken, .skipped, "ACR refresh token", reason))
+        }
+        let candidates: [IdentityCandidate]
+        do {
+            candidates = try resolver.candidates(settings)
+        } catch {
+            let (cause, fix) = Formatting.causeAndFix(error.description)
+            checks.append(check(.identitySource, .error, title, cause, fix: fix))
+            skipRest("no usable identity")
+            return outcome
+        }
+        let skipped = candidates.filter { $0.source == nil }.map { "\($0.kind.rawValue): \($0.reason)" }
+        guard let used = candidates.last, let source = used.source else {
+            if servingStored {
+                checks.append(check(.identitySource, .ok, title, "none configured; Docker gets the stored credential"))
+            } else {
+                checks.append(check(
+                    .identitySource, .error, title,
+                    "no Azure identity is configured, and nothing is stored for \(name): Docker gets no credential ("
+                        + skipped.joined(separator: "; ") + ")",
+                    fix: "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal), run `az login`, "
+                        + "or store a token: az acr login --name \(name.split(separator: ".")[0]) --expose-token | docker-credential-acr import"))
+            }
+            skipRest("no Azure identity")
+            return outcome
+        }
+        outcome.configured = true
+        checks.append(check(
+            .identitySource, .ok, title,
+            "\(used.kind.rawValue), because \(used.reason)" + (skipped.isEmpty ? "" : "; not used: " + skipped.joined(separator: "; "))))
+
+        let token: AzureADToken
+        do {
+            token = try await source.token(resource: ContainerRegistryResource.resource, context: context())
+        } catch {
+            let (cause, fix) = Formatting.causeAndFix(error.description)
+            checks.append(check(.aadToken, .error, "Azure AD token", cause, fix: fix))
+            if source.kind == .servicePrincipalSecret {
+                if case .rejected(_, let aad) = error, aad.code == 7000222 {
+                    checks.append(check(.clientSecretExpiry, .error, "Client secret", "AZURE_CLIENT_SECRET has expired (AADSTS7000222)",
+                                        fix: fix))
+                } else {
+                    checks.append(check(.clientSecretExpiry, .skipped, "Client secret", "Azure AD did not get as far as the secret's expiry"))
+                }
+            }
+            checks.append(check(.refreshToken, .skipped, "ACR refresh token", "no Azure AD token"))
+            return outcome
+        }
+        let claims = JWT(token.accessToken)
+        let appID = claims?.string("appid") ?? claims?.string("azp")
+        let user = claims?.string("upn") ?? claims?.string("unique_name")
+        outcome.assignee = appID ?? claims?.string("oid") ?? user
+        outcome.who = user.map { "the user \($0)" } ?? appID.map { "the identity with app id \($0)" } ?? "the Azure identity"
+        let tenantText = (claims?.string("tid") ?? token.tenant).map { ", tenant \($0)" } ?? ""
+        checks.append(check(.aadToken, .ok, "Azure AD token",
+                            "issued to \(outcome.who)\(tenantText), \(Formatting.expiry(token.expiresOn, now: now))"))
+        if source.kind == .servicePrincipalSecret {
+            checks.append(check(.clientSecretExpiry, .ok, "Client secret", "Azure AD accepts AZURE_CLIENT_SECRET"))
+        }
+        guard reachable else {
+            checks.append(check(.refreshToken, .skipped, "ACR refresh token", "the registry is not reachable"))
+            return outcome
+        }
+        guard let tenant = settings.tenant ?? source.tenant ?? token.tenant else {
+            let (cause, fix) = Formatting.causeAndFix(ACRError.noTenant(server).description)
+            checks.append(check(.refreshToken, .error, "ACR refresh token", cause, fix: fix))
+            return outcome
+        }
+        do {
+            let (refresh, expiresOn) = try await exchange.refreshToken(for: token, tenant: tenant, context: context())
+            outcome.refreshToken = refresh
+            checks.append(check(
+                .refreshToken, .ok, "ACR refresh token",
+                "the registry exchanged the Azure AD token, \(Formatting.expiry(expiresOn, now: now)); "
+                    + "the helper renews it \(Formatting.duration(configuration.refreshMargin(for: server))) before it expires"))
+        } catch {
+            checks.append(exchangeFailure(error))
+        }
+        return outcome
+    }
+
+    private func exchangeFailure(_ error: ACRError) -> Check {
+        switch error {
+        case .firewall(_, let ip): firewall(ip: ip)
+        case .unavailable(_, 429):
+            check(.throttled, .error, "Throttling", "the registry's token service answered 429 Too Many Requests, retries included",
+                  fix: "wait a minute and retry; spread out parallel logins")
+        default:
+            {
+                let (cause, fix) = Formatting.causeAndFix(error.description)
+                return check(.refreshToken, .error, "ACR refresh token", cause, fix: fix)
+            }()
+        }
+    }
+
+    // MARK: - Authorization
+
+    /// Without any credential, Docker pulls anonymously: that works only where the registry allows it.
+    private func anonymousPull(_ repository: String, exchange: TokenExchange) async -> [Check] {
+        let scope = "repository:\(repository):pull"
+        let grant = try? await exchange.accessToken(scope: scope, presenting: .anonymous, context: context())
+        guard let grant, grant.actions(type: "repository", name: repository).contains("pull") else {
+            return [check(.accessToken, .skipped, "Access token", "anonymous pull of \(repository) is not allowed either")]
+        }
+        return [check(.accessToken, .ok, "Access token", "anonymous pull of \(repository) is allowed (Docker needs no credential for it)")]
+    }
+
+    private func access(
+        presenting authentication: RegistryAuthentication, who: String, assignee: String?, exchange: TokenExchange
+    ) async -> [Check] {
+        var wanted: [(type: String, name: String, actions: [String])] = []
+        if let pull { wanted.append(("repository", pull, ["pull"])) }
+        if let push { wanted.append(("repository", push, ["pull", "push"])) }
+        if wanted.isEmpty { wanted.append(("registry", "catalog", ["*"])) }
+        let registryName = name.split(separator: ".")[0]
+        var checks: [Check] = []
+        for scope in wanted {
+            let text = "\(scope.type):\(scope.name):\(scope.actions.joined(separator: ","))"
+            let grant: AccessGrant
+            do {
+                grant = try await exchange.accessToken(scope: text, presenting: authentication, context: context())
+            } catch {
+                let (cause, fix) = Formatting.causeAndFix(error.description)
+                checks.append(check(.accessToken, .error, "Access token", "for \(text): \(cause)", fix: fix))
+                continue
+            }
+            let expiry = grant.expiresOn.map { ", " + Formatting.expiry($0, now: now) } ?? ""
+            checks.append(check(.accessToken, .ok, "Access token", "\(who) got an access token for \(text)\(expiry)"))
+            let granted = grant.actions(type: scope.type, name: scope.name)
+            let missing = scope.actions.filter { !granted.contains($0) && !granted.contains("*") }
+            if missing.isEmpty {
+                let what = scope.type == "registry" ? "list the catalog" : "\(scope.actions.joined(separator: " and ")) \(scope.name)"
+                checks.append(check(.roleAssignment, .ok, "Permissions", "\(who) may \(what)"))
+                continue
+            }
+            let role = missing.contains("push") ? "AcrPush" : "AcrPull"
+            let grantedText = granted.isEmpty ? "nothing" : granted.joined(separator: ", ")
+            let assignment = "az role assignment create --assignee \(assignee ?? "<app id>") --role \(role) "
+                + "--scope $(az acr show --name \(registryName) --query id --output tsv)"
+            let fix = assignee == nil
+                ? "give \(who) the \(role) role (or a repository-scoped token that allows \(missing.joined(separator: ","))), or `docker logout \(name)` to use the Azure identity instead"
+                : "\(assignment); new role assignments take up to 10 minutes to reach the registry"
+            if scope.type == "registry" {
+                checks.append(check(.roleAssignment, .warning, "Permissions",
+                                    "\(who) has no role on \(name) (the catalog is not granted)", fix: fix))
+            } else {
+                checks.append(check(.roleAssignment, .error, "Permissions",
+                                    "\(who) may not \(missing.joined(separator: " or ")) \(scope.name): the registry granted \(grantedText); the \(role) role is missing",
+                                    fix: fix))
+            }
+        }
+        return checks
+    }
+
+    // MARK: - Expiry
+
+    private func expiry(storedToken: (username: String, expiresOn: Int64)?, identityConfigured: Bool) -> [Check] {
+        var checks: [Check] = []
+        let title = "Token expiry"
+        let registryName = name.split(separator: ".")[0]
+        if let storedToken {
+            let when = Formatting.expiry(storedToken.expiresOn, now: now)
+            if storedToken.expiresOn > now {
+                checks.append(check(.tokenExpiry, .ok, title, "stored token (user \(storedToken.username)): \(when)"))
+            } else if identityConfigured {
+                checks.append(check(.tokenExpiry, .warning, title,
+                                    "stored token (user \(storedToken.username)): \(when); the helper derives new tokens from the Azure identity instead",
+                                    fix: "remove it: docker logout \(name)"))
+            } else {
+                checks.append(check(.tokenExpiry, .error, title,
+                                    "stored token (user \(storedToken.username)): \(when), and no Azure identity is configured to renew it",
+                                    fix: "log in again (az acr login --name \(registryName) --expose-token | docker-credential-acr import), or configure an Azure identity"))
+            }
+        }
+        let cached = (try? tools.store?.allCachedTokens()) ?? []
+        for (key, token) in cached {
+            let what: String
+            switch key.kind {
+            case .acrRefreshToken where key.scope == name: what = "cached ACR refresh token"
+            case .azureADToken where key.scope.hasPrefix(server.cloud.name + " "): what = "cached Azure AD token"
+            default: continue
+            }
+            let margin = key.kind == .acrRefreshToken ? configuration.refreshMargin(for: server) : 300
+            let renewal = token.expiresOn - now <= margin ? "; replaced at the next login" : ""
+            checks.append(check(.tokenExpiry, .ok, title,
+                                "\(what) (\(key.identity)): \(Formatting.expiry(token.expiresOn, now: now))\(renewal)"))
+        }
+        if checks.isEmpty {
+            checks.append(check(.tokenExpiry, .skipped, title, "no stored or cached tokens for \(name)"))
+        }
+        return checks
+    }
+}

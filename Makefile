@@ -2,14 +2,16 @@
 PREFIX ?= /usr/local
 SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
-BINARY = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)/docker-credential-acr
+BIN_PATH = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
+BINARY = $(BIN_PATH)/docker-credential-acr
 
 .PHONY: all build deps test demo install uninstall clean
 
 all: build
 
+# Both binaries: docker-credential-acr, and the docker-credential-acr-engine it hands cold work to.
 build:
-	$(SWIFT) build $(RELEASE_FLAGS) --product docker-credential-acr
+	$(SWIFT) build $(RELEASE_FLAGS)
 
 deps:
 	@Scripts/install-deps.sh
@@ -27,11 +29,13 @@ demo: deps build
 	Scripts/with-keyring.sh Scripts/demo.sh $(BINARY)
 
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/docker-credential-acr
 	install -m 755 $(BINARY) $(DESTDIR)$(PREFIX)/bin/docker-credential-acr
+	install -m 755 $(BIN_PATH)/docker-credential-acr-engine $(DESTDIR)$(PREFIX)/libexec/docker-credential-acr/
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/docker-credential-acr
+	rm -rf $(DESTDIR)$(PREFIX)/libexec/docker-credential-acr
 
 clean:
 	rm -rf .build

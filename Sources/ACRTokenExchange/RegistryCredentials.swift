@@ -15,7 +15,9 @@ public struct RegistryCredentials: CredentialStore {
     public let store: any CredentialAndTokenStore
     public let configuration: ACRConfiguration
     public let environment: [String: String]
-    public let transport: any HTTPTransport
+    /// How to reach Azure; nil in the binary that answers only from the stores and the cache, where a
+    /// `get` that needs a new token throws `NetworkNeeded` so that the engine binary takes over.
+    public let connection: AzureConnection?
     public let now: @Sendable () -> Int64
     /// Where the single-flight locks live.
     public let lockDirectory: String
@@ -25,13 +27,13 @@ public struct RegistryCredentials: CredentialStore {
 
     public init(
         store: any CredentialAndTokenStore, configuration: ACRConfiguration, environment: [String: String],
-        transport: any HTTPTransport, now: @escaping @Sendable () -> Int64, lockDirectory: String, logger: Logger,
+        connection: AzureConnection?, now: @escaping @Sendable () -> Int64, lockDirectory: String, logger: Logger,
         notice: @escaping (String) -> Void
     ) {
         self.store = store
         self.configuration = configuration
         self.environment = environment
-        self.transport = transport
+        self.connection = connection
         self.now = now
         self.lockDirectory = lockDirectory
         self.logger = logger
@@ -76,6 +78,7 @@ public struct RegistryCredentials: CredentialStore {
         let margin = configuration.refreshMargin(for: server)
         let cached = try store.cachedToken(for: key)
         if let cached, cached.expiresOn - now() > margin { return cached.token }
+        guard let connection else { throw NetworkNeeded() }
 
         let budget = RequestBudget(total: configuration.timeout)
         let lock = try await FileLock.acquire(
@@ -84,7 +87,7 @@ public struct RegistryCredentials: CredentialStore {
         // Another process may have derived it while this one waited.
         if let fresh = try store.cachedToken(for: key), fresh.expiresOn - now() > margin { return fresh.token }
 
-        let context = IdentityContext(transport: transport, budget: budget, now: now)
+        let context = IdentityContext(connection: connection, budget: budget, now: now)
         do {
             let azureAD = try await azureADToken(for: server, source: source, context: context)
             guard let tenant = settings.tenant ?? source.tenant ?? azureAD.tenant else { throw ACRError.noTenant(server) }
@@ -142,4 +145,9 @@ public struct RegistryCredentials: CredentialStore {
     public func allUsernames() throws -> [String: String] {
         try store.allUsernames()
     }
+}
+
+/// Thrown where a new token must be fetched but `RegistryCredentials` has no connection to Azure.
+public struct NetworkNeeded: Error {
+    public init() {}
 }

@@ -50,7 +50,7 @@ public struct ClientCredentialsSource: IdentitySource {
             else { throw .unreadableFile(variable: "AZURE_FEDERATED_TOKEN_FILE", path: path) }
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
         case .certificate(let path, let password):
-            let assertion = try ClientAssertion.signed(
+            let assertion = try context.connection.signer.assertion(
                 certificatePath: path, password: password, clientID: clientID, audience: tokenURL, now: context.now())
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
         }
@@ -99,7 +99,7 @@ enum AzureADAnswer {
         text = text.drop { $0 == " " }
         if let end = text.firstRange(of: ". ") { text = text[..<end.lowerBound] }
         if let trace = text.firstRange(of: "Trace ID") { text = text[..<trace.lowerBound] }
-        return String(text).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }
 

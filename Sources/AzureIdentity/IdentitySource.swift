@@ -1,14 +1,35 @@
 import HTTPTransport
 
-/// What every identity source is given: where to send requests, how long it may take, the time.
-public struct IdentityContext: Sendable {
+/// How the helper reaches Azure: HTTP, and the signer for certificate identities. Both are protocols
+/// whose implementations (AsyncHTTPClient, swift-crypto) are linked only into the engine binary, so the
+/// binary that answers from the cache starts without them.
+public struct AzureConnection: Sendable {
     public var transport: any HTTPTransport
+    public var signer: any ClientAssertionSigner
+
+    public init(transport: any HTTPTransport, signer: any ClientAssertionSigner) {
+        self.transport = transport
+        self.signer = signer
+    }
+}
+
+/// Signs the JWT with which a service principal proves that it holds its certificate's private key.
+public protocol ClientAssertionSigner: Sendable {
+    func assertion(certificatePath: String, password: String?, clientID: String, audience: String, now: Int64)
+        throws(AzureIdentityError) -> String
+}
+
+/// What every identity source is given: how to reach Azure, how long it may take, the time.
+public struct IdentityContext: Sendable {
+    public var connection: AzureConnection
     public var budget: RequestBudget
     /// Seconds since 1970; a value so that tests can move time.
     public var now: @Sendable () -> Int64
 
-    public init(transport: any HTTPTransport, budget: RequestBudget, now: @escaping @Sendable () -> Int64) {
-        self.transport = transport
+    public var transport: any HTTPTransport { connection.transport }
+
+    public init(connection: AzureConnection, budget: RequestBudget, now: @escaping @Sendable () -> Int64) {
+        self.connection = connection
         self.budget = budget
         self.now = now
     }

@@ -9,7 +9,7 @@ import HTTPTransport
 public struct Diagnostician {
     public let environment: [String: String]
     public let configuration: ACRConfiguration
-    public let transport: any HTTPTransport
+    public let connection: AzureConnection
     public let now: @Sendable () -> Int64
     /// The store `get` would use; nil when it cannot be opened (the keyring checks say why).
     let store: (any CredentialAndTokenStore)?
@@ -21,7 +21,7 @@ public struct Diagnostician {
     let configurationProblem: ConfigurationError?
 
     public init(
-        environment: [String: String], transport: any HTTPTransport, now: @escaping @Sendable () -> Int64,
+        environment: [String: String], connection: AzureConnection, now: @escaping @Sendable () -> Int64,
         executable: String, isAzureVM: Bool = IdentityResolver.detectAzureVM()
     ) {
         self.environment = environment
@@ -32,7 +32,7 @@ public struct Diagnostician {
             configuration = ACRConfiguration()
             configurationProblem = error
         }
-        self.transport = transport
+        self.connection = connection
         self.now = now
         self.executable = executable
         self.isAzureVM = isAzureVM

@@ -24,7 +24,7 @@ struct RegistryChecks {
     }
 
     private func context() -> IdentityContext {
-        IdentityContext(transport: tools.transport, budget: RequestBudget(total: configuration.timeout), now: tools.now)
+        IdentityContext(connection: tools.connection, budget: RequestBudget(total: configuration.timeout), now: tools.now)
     }
 
     func run() async -> [Check] {
@@ -112,7 +112,7 @@ struct RegistryChecks {
         let isTLS = baseURL.lowercased().hasPrefix("https://")
         let response: HTTPResponse
         do {
-            response = try await tools.transport.send(HTTPRequest(method: .get, url: baseURL + "/v2/"), timeout: .seconds(10))
+            response = try await tools.connection.transport.send(HTTPRequest(method: .get, url: baseURL + "/v2/"), timeout: .seconds(10))
         } catch {
             if case .tlsFailed(let host, let reason) = error {
                 checks.append(check(

@@ -367,3 +367,27 @@ YAML
   emu_post lifetimes '{"acr_refresh": 10800}'
   kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null
 }
+
+acr_two_binaries_suite() { # docker-credential-acr answers from the stores and the cache alone; the rest goes to the engine
+  local s="[two binaries]" alone="$WORK/front-alone"
+  mkdir -p "$alone"; cp "$HELPER" "$alone/docker-credential-acr"
+  export DOCKER_CREDENTIAL_ACR_STORE=file
+  alone_get() { printf '%s' "$1" | acr_env "${SP[@]}" -- "$alone/docker-credential-acr" get; }
+  emu_post reset '{}'
+  helper erase "$REG" >/dev/null
+  acr_get "$REG" "${SP[@]}" >"$WORK/answer"
+  check "$s a new token comes through the engine" jq -e '.Username == "00000000-0000-0000-0000-000000000000"' "$WORK/answer"
+  expect "$s a cache hit needs no engine" 0 "$(cat "$WORK/answer")" alone_get "$REG"
+  helper store "$(cred plain.example.com u plain-secret)"
+  expect "$s another registry's credential needs no engine" 0 \
+    '{"ServerURL":"plain.example.com","Username":"u","Secret":"plain-secret"}' alone_get plain.example.com
+  helper erase "$REG" >/dev/null
+  expect "$s a new token without the engine: says what is missing" 1 \
+    "docker-credential-acr: cannot find docker-credential-acr-engine (looked at $alone/docker-credential-acr-engine and $alone/../libexec/docker-credential-acr/docker-credential-acr-engine); reinstall with \`make install\`" \
+    alone_get "$REG"
+  check "$s the front binary links no HTTP client, TLS, cryptography or argument parser" \
+    bash -c "! nm '$HELPER' | grep -qE 'AsyncHTTPClient|NIOCore|CCryptoBoringSSL|ArgumentParser'"
+  expect "$s subcommands go to the engine, named after the front" 0 "0.3.0" "$HELPER" --version
+  helper erase plain.example.com >/dev/null
+  unset DOCKER_CREDENTIAL_ACR_STORE
+}

@@ -24,7 +24,7 @@ for part in lib protocol concurrency docker acr diagnose; do source "$here/$part
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
-expect "version" 0 "docker-credential-acr (docker-credential-acr) 0.2.0" "$HELPER" version
+expect "version" 0 "docker-credential-acr (docker-credential-acr) 0.3.0" "$HELPER" version
 for store in secretservice file; do
   protocol_suite "$store"
   bad_input_suite "$store"
@@ -35,6 +35,7 @@ store_choice_suite
 docker_suite
 emulator_start
 for store in secretservice file; do acr_suite "$store"; done
+acr_two_binaries_suite
 acr_failures_suite
 acr_identities_suite
 acr_exposed_tokens_suite

@@ -1,19 +1,19 @@
 import ACRTokenExchange
 import ArgumentParser
-import CredentialStores
+import AzureIdentity
+import CertificateAssertion
 import Diagnostics
 import DockerCredentialProtocol
 import FoundationEssentials
-import HTTPTransport
-import Logging
+import HTTPClientTransport
+import HelperWiring
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
 
 @main
 struct DockerCredentialACR: AsyncParsableCommand {
-    static let version = "0.2.0"
-
     static let configuration = CommandConfiguration(
         commandName: "docker-credential-acr",
         abstract: "Docker credential helper for Azure Container Registry and every other registry.",
@@ -30,25 +30,17 @@ struct DockerCredentialACR: AsyncParsableCommand {
             Exit status: 0 on success, 1 when the action failed (one line on stdout says why), \
             64 for a usage error.
             """,
-        version: version,
+        version: HelperVersion.version,
         subcommands: [Store.self, Get.self, Erase.self, List.self, Version.self, Import.self, Diagnose.self]
     )
 
-    /// Docker runs the protocol actions for every registry operation, so they skip the argument parser:
-    /// its first dynamic casts scan every protocol conformance in this large static binary, about 21
-    /// million instructions (callgrind) before the action starts. Anything else, including `--help`
-    /// and usage errors, goes through the parser.
+    /// The protocol actions that docker-credential-acr hands over skip the argument parser: its first
+    /// dynamic casts scan every protocol conformance in this large static binary, about 21 million
+    /// instructions (callgrind). Anything else, including `--help` and usage errors, goes through it.
     static func main() async {
         let arguments = Array(CommandLine.arguments.dropFirst())
-        if arguments.count == 1, let action = protocolActions[arguments[0]] {
-            var command = action.init()
-            do {
-                try await command.run()
-                Glibc.exit(0)
-            } catch {
-                // runAction has already said why.
-                Glibc.exit(1)
-            }
+        if arguments.count == 1, let action = ProtocolAction(rawValue: arguments[0]) {
+            Glibc.exit(await status(of: action))
         }
         do {
             var command = try parseAsRoot(arguments)
@@ -61,68 +53,29 @@ struct DockerCredentialACR: AsyncParsableCommand {
         } catch {
             // `diagnose` keeps 1 for "a login would fail", so its usage errors exit 2.
             if arguments.first == "diagnose", exitCode(for: error) == .validationFailure {
-                writeOut(fullMessage(for: error) + "\n", to: STDERR_FILENO)
+                Output.write(fullMessage(for: error) + "\n", to: STDERR_FILENO)
                 Glibc.exit(2)
             }
             exit(withError: error)
         }
     }
-
-    static let protocolActions: [String: any AsyncParsableCommand.Type] = [
-        "store": Store.self, "get": Get.self, "erase": Erase.self, "list": List.self, "version": Version.self,
-    ]
 }
 
-/// Everything an action needs, built from the process's environment.
-struct Wiring {
-    let environment = ProcessInfo.processInfo.environment
-
-    func helper() -> CredentialHelper {
-        CredentialHelper { try registryCredentials() }
-    }
-
-    func registryCredentials() throws -> RegistryCredentials {
-        let store = try StoreChoice(environment: environment).open(environment: environment)
-        var logger = Logger(label: "docker-credential-acr") { _ in
-            FileLogHandler(path: FileLogHandler.defaultPath(environment: environment))
-        }
-        logger.logLevel = environment["DOCKER_CREDENTIAL_ACR_DEBUG"] == "1" ? .debug : .info
-        return RegistryCredentials(
-            store: store, configuration: try ACRConfiguration.load(environment: environment),
-            environment: environment, transport: AsyncHTTPTransport(),
-            now: { Int64(Date().timeIntervalSince1970) },
-            lockDirectory: StoreChoice.lockDirectory(environment), logger: logger,
-            notice: { message in writeOut("docker-credential-acr: \(message)\n", to: STDERR_FILENO) })
-    }
+extension AzureConnection {
+    /// The real thing: AsyncHTTPClient and swift-crypto.
+    static let live = AzureConnection(transport: AsyncHTTPTransport(), signer: CertificateAssertionSigner())
 }
 
-/// Runs one action with Docker's conventions: the answer or the error as one line on stdout, exit 1 on
-/// failure. Errors that are not protocol sentinels also go to stderr, which Docker shows to the user
-/// even where it swallows stdout (a `get` during `docker login`).
-func runAction(_ body: (Wiring) async throws -> String?) async throws {
-    do {
-        if let output = try await body(Wiring()) { writeOut(output, to: STDOUT_FILENO) }
-    } catch {
-        writeOut("\(error)\n", to: STDOUT_FILENO)
-        if (error as? CredentialHelperError)?.isSentinel != true {
-            writeOut("docker-credential-acr: \(error)\n", to: STDERR_FILENO)
-        }
-        if let error = error as? ACRError {
-            writeOut("docker-credential-acr: to check everything a login needs, run: docker-credential-acr diagnose \(error.server)\n",
-                     to: STDERR_FILENO)
-        }
-        throw ExitCode.failure
-    }
+/// Runs a protocol action as Docker runs it, reading its input from stdin; returns the exit status.
+func status(of action: ProtocolAction) async -> Int32 {
+    let input = action.readsInput ? StandardInput.read() : []
+    // With a connection, NetworkNeeded is never thrown.
+    return (try? await action.run(input: input, wiring: Wiring(connection: .live))) ?? 1
 }
 
-func writeOut(_ text: String, to descriptor: Int32) {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-        if count < 0, errno == EINTR { continue }
-        guard count > 0 else { return }
-        bytes = bytes.dropFirst(count)
-    }
+func runProtocolAction(_ action: ProtocolAction) async throws {
+    let status = await status(of: action)
+    if status != 0 { throw ExitCode(status) }
 }
 
 struct Store: AsyncParsableCommand {
@@ -135,10 +88,7 @@ struct Store: AsyncParsableCommand {
             """#)
 
     func run() async throws {
-        try await runAction { wiring in
-            try wiring.helper().store(input: StandardInput.read())
-            return nil
-        }
+        try await runProtocolAction(.store)
     }
 }
 
@@ -153,7 +103,7 @@ struct Get: AsyncParsableCommand {
             """)
 
     func run() async throws {
-        try await runAction { wiring in try await wiring.helper().get(input: StandardInput.read()) }
+        try await runProtocolAction(.get)
     }
 }
 
@@ -162,10 +112,7 @@ struct Erase: AsyncParsableCommand {
         abstract: "Remove the credential for the server URL on stdin (and an ACR server's cached tokens).")
 
     func run() async throws {
-        try await runAction { wiring in
-            try wiring.helper().erase(input: StandardInput.read())
-            return nil
-        }
+        try await runProtocolAction(.erase)
     }
 }
 
@@ -174,7 +121,7 @@ struct List: AsyncParsableCommand {
         abstract: "Print every stored server URL with its username, as a JSON object.")
 
     func run() async throws {
-        try await runAction { wiring in try wiring.helper().list() }
+        try await runProtocolAction(.list)
     }
 }
 
@@ -182,9 +129,7 @@ struct Version: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print the helper's name and version.")
 
     func run() async throws {
-        try await runAction { _ in
-            CredentialHelper.version(name: "docker-credential-acr", version: DockerCredentialACR.version)
-        }
+        try await runProtocolAction(.version)
     }
 }
 
@@ -198,10 +143,13 @@ struct Import: AsyncParsableCommand {
             """)
 
     func run() async throws {
-        try await runAction { wiring in
+        do {
             let credential = try ExposedTokenImport.parse(StandardInput.read())
-            try wiring.registryCredentials().store.save(credential, for: ServerAddress(credential.serverURL))
-            return nil
+            try Wiring(connection: nil).registryCredentials().store.save(credential, for: ServerAddress(credential.serverURL))
+        } catch {
+            Output.write("\(error)\n", to: STDOUT_FILENO)
+            Output.write("docker-credential-acr: \(error)\n", to: STDERR_FILENO)
+            throw ExitCode.failure
         }
     }
 }
@@ -236,16 +184,20 @@ struct Diagnose: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let diagnostician = Diagnostician(
-            environment: environment, transport: AsyncHTTPTransport(), now: { Int64(Date().timeIntervalSince1970) },
-            executable: Self.executablePath())
+            environment: environment, connection: .live, now: { Int64(Date().timeIntervalSince1970) },
+            executable: Self.frontPath())
         let diagnosis = await diagnostician.diagnose(registries, pull: pull, push: push)
         let colour = isatty(STDOUT_FILENO) == 1 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
-        writeOut(json ? Report.json(diagnosis) : Report.text(diagnosis, colour: colour), to: STDOUT_FILENO)
+        Output.write(json ? Report.json(diagnosis) : Report.text(diagnosis, colour: colour), to: STDOUT_FILENO)
         if !diagnosis.loginWouldSucceed { throw ExitCode.failure }
     }
 
-    static func executablePath() -> String {
-        guard let path = realpath("/proc/self/exe", nil) else { return CommandLine.arguments[0] }
+    /// docker-credential-acr, which runs this engine with its own path as argv[0]; this binary when run
+    /// by itself.
+    static func frontPath() -> String {
+        guard let path = realpath(CommandLine.arguments[0], nil) ?? realpath("/proc/self/exe", nil) else {
+            return CommandLine.arguments[0]
+        }
         defer { free(path) }
         return String(cString: path)
     }

@@ -1,3 +1,4 @@
+import AzureIdentity
 import Crypto
 import FoundationEssentials
 import SwiftASN1
@@ -7,6 +8,16 @@ import _CryptoExtras
 /// The signed JWT with which a service principal proves that it holds its certificate's private key
 /// (Microsoft identity platform "certificate credentials"): RS256, `x5t` = the certificate's SHA-1
 /// thumbprint, `aud` = the token endpoint, `iss` = `sub` = the client id.
+public struct CertificateAssertionSigner: ClientAssertionSigner {
+    public init() {}
+
+    public func assertion(certificatePath: String, password: String?, clientID: String, audience: String, now: Int64)
+        throws(AzureIdentityError) -> String
+    {
+        try ClientAssertion.signed(certificatePath: certificatePath, password: password, clientID: clientID, audience: audience, now: now)
+    }
+}
+
 enum ClientAssertion {
     static func signed(certificatePath path: String, password: String?, clientID: String, audience: String, now: Int64)
         throws(AzureIdentityError) -> String

@@ -1,9 +1,12 @@
 import AsyncHTTPClient
+import HTTPTransport
 import NIOCore
 
 /// `HTTPTransport` over AsyncHTTPClient. Chosen because it links statically (SwiftNIO with BoringSSL)
 /// instead of loading libcurl and its 30-odd shared libraries at every start, which URLSession on
-/// Linux does even on the cache-hit path that never touches the network. It is created only on first use.
+/// Linux does even on the cache-hit path that never touches the network. It lives in a target of its own,
+/// linked only into the engine binary, so the binary that answers from the cache carries neither it nor
+/// the full Foundation it imports.
 public struct AsyncHTTPTransport: HTTPTransport {
     /// Answers from Azure AD and ACR are a few KiB; anything far larger is not a token response.
     static let maximumBody = 1 << 20

@@ -50,18 +50,23 @@ public final class SecretServiceStore: CredentialStore {
         g_object_unref(UnsafeMutableRawPointer(service))
     }
 
+    /// A locked item is reported as `.locked`, not as "not found": libsecret's lookups cannot tell them apart.
     public func credential(for server: ServerAddress) throws -> Credential? {
-        // Docker asks with the spelling it stored, so the exact match is the usual, one-call path.
-        if let found = try first(["server": server.original, "docker_cli": "1"], loadingSecrets: true) {
-            return found
+        // Docker asks with the spelling it stored, so the exact match is the usual path.
+        let exact = try items(["server": server.original, "docker_cli": "1"])
+        if let item = exact.first(where: { !$0.isLocked }), let secret = item.secret() {
+            return Credential(serverURL: server.original, username: try item.attributes()["username"] ?? "", secret: secret)
         }
-        let spellings = try items(["docker_cli": "1"], loadingSecrets: false) { items in
-            items.filter { ServerAddress.key(of: $0.server) == server.key }.map(\.server).sorted()
+        if exact.contains(where: \.isLocked) { throw SecretServiceError.locked }
+        let others = try items(["docker_cli": "1"]).map { ($0, try $0.attributes()) }
+            .filter { ServerAddress.key(of: $0.1["server"] ?? "") == server.key }
+            .sorted { ($0.1["server"] ?? "") < ($1.1["server"] ?? "") }
+        for (item, attributes) in others {
+            if item.isLocked { throw SecretServiceError.locked }
+            if let secret = item.secret() {
+                return Credential(serverURL: attributes["server"] ?? "", username: attributes["username"] ?? "", secret: secret)
+            }
         }
-        for spelling in spellings {
-            if let found = try first(["server": spelling, "docker_cli": "1"], loadingSecrets: true) { return found }
-        }
-        try checkUnlocked()
         return nil
     }
 
@@ -76,9 +81,10 @@ public final class SecretServiceStore: CredentialStore {
                 "docker_cli": "1",
             ])
         // Only after the new item is safe: drop other spellings and other usernames of this registry.
-        try items(["docker_cli": "1"], loadingSecrets: false) { items in
-            for item in items where ServerAddress.key(of: item.server) == server.key
-                && (item.server != credential.serverURL || item.username != credential.username) {
+        for item in try items(["docker_cli": "1"]) {
+            let attributes = try item.attributes()
+            if ServerAddress.key(of: attributes["server"] ?? "") == server.key
+                && (attributes["server"] != credential.serverURL || attributes["username"] != credential.username) {
                 try item.delete()
             }
         }
@@ -88,20 +94,17 @@ public final class SecretServiceStore: CredentialStore {
         try checkUnlocked()
         let lock = try writerLock()
         defer { close(lock) }
-        return try items(["docker_cli": "1"], loadingSecrets: false) { items in
-            var removed = false
-            for item in items where ServerAddress.key(of: item.server) == server.key {
-                try item.delete()
-                removed = true
-            }
-            return removed
+        var removed = false
+        for item in try items(["docker_cli": "1"]) where ServerAddress.key(of: try item.attributes()["server"] ?? "") == server.key {
+            try item.delete()
+            removed = true
         }
+        return removed
     }
 
     public func allUsernames() throws -> [String: String] {
-        let all = try items(["label": Self.dockerLabel, "docker_cli": "1"], loadingSecrets: false) { items in
-            Dictionary(items.map { ($0.server, $0.username) }, uniquingKeysWith: { first, _ in first })
-        }
+        let entries = try items(["label": Self.dockerLabel, "docker_cli": "1"]).map { try $0.attributes() }
+        let all = Dictionary(entries.map { ($0["server"] ?? "", $0["username"] ?? "") }, uniquingKeysWith: { first, _ in first })
         if all.isEmpty { try checkUnlocked() }
         return all
     }
@@ -122,73 +125,78 @@ public final class SecretServiceStore: CredentialStore {
         guard stored != 0 else { throw .failed("store", GLibError.take(error)) }
     }
 
-    /// A search result, valid only inside the closure it is passed to.
+    /// A search result: an item's D-Bus path. Its attributes and secret are read by path, each with one
+    /// D-Bus call; libsecret's item proxies would cost four calls per item before anything is read.
     struct Item {
-        let pointer: UnsafeMutablePointer<SecretItem>
-        let server: String
-        let username: String
-        /// Of a token item.
-        let kind: String
-        let scope: String
-        let identity: String
+        let path: String
+        let service: OpaquePointer
+        let isLocked: Bool
 
-        func delete() throws(SecretServiceError) {
+        func attributes() throws(SecretServiceError) -> [String: String] {
             var error: UnsafeMutablePointer<GError>?
-            guard secret_item_delete_sync(pointer, nil, &error) != 0 else {
-                throw .failed("delete", GLibError.take(error))
+            let proxy = UnsafeMutablePointer<GDBusProxy>(service)
+            var arguments = [g_variant_new_string("org.freedesktop.Secret.Item"), g_variant_new_string("Attributes")]
+            let reply = g_dbus_connection_call_sync(
+                g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path, "org.freedesktop.DBus.Properties",
+                "Get", g_variant_new_tuple(&arguments, 2), nil, G_DBUS_CALL_FLAGS_NONE, -1, nil, &error)
+            guard let reply else { throw .failed("read an item of", GLibError.take(error)) }
+            defer { g_variant_unref(reply) }
+            let boxed = g_variant_get_child_value(reply, 0)
+            defer { g_variant_unref(boxed) }
+            let dictionary = g_variant_get_variant(boxed)
+            defer { g_variant_unref(dictionary) }
+            var attributes: [String: String] = [:]
+            for index in 0..<g_variant_n_children(dictionary) {
+                let entry = g_variant_get_child_value(dictionary, index)
+                defer { g_variant_unref(entry) }
+                let key = g_variant_get_child_value(entry, 0)
+                let value = g_variant_get_child_value(entry, 1)
+                defer { g_variant_unref(key); g_variant_unref(value) }
+                attributes[String(cString: g_variant_get_string(key, nil))] = String(cString: g_variant_get_string(value, nil))
             }
+            return attributes
         }
 
+        /// Nil for a locked item.
         func secret() -> String? {
-            guard let value = secret_item_get_secret(pointer) else { return nil }
+            guard !isLocked else { return nil }
+            let value = secret_service_get_secret_for_dbus_path_sync(UnsafeMutablePointer(service), path, nil, nil)
+            guard let value else { return nil }
             defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
             var length = 0
             guard let bytes = secret_value_get(value, &length) else { return nil }
             return String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self)
         }
-    }
 
-    private func first(_ attributes: [String: String], loadingSecrets: Bool) throws -> Credential? {
-        try items(attributes, schema: schema, loadingSecrets: loadingSecrets) { items in
-            items.lazy.compactMap { item in
-                item.secret().map { Credential(serverURL: item.server, username: item.username, secret: $0) }
-            }.first
+        func delete() throws(SecretServiceError) {
+            var error: UnsafeMutablePointer<GError>?
+            guard secret_service_delete_item_dbus_path_sync(UnsafeMutablePointer(service), path, nil, &error) != 0 else {
+                throw .failed("delete", GLibError.take(error))
+            }
         }
     }
 
-    /// Every unlocked item of the Docker schema with `attributes`. Never prompts: a headless machine has
-    /// no prompter, and a locked collection is reported by `checkUnlocked` instead.
-    @discardableResult
-    private func items<T>(
-        _ attributes: [String: String], schema: UnsafeMutablePointer<SecretSchema>? = nil, loadingSecrets: Bool,
-        _ body: ([Item]) throws -> T
-    ) throws -> T {
-        let schema = schema ?? self.schema
+    /// Every item of the schema with `attributes`, locked or not (one D-Bus call). Never prompts: a
+    /// headless machine has no prompter, and a locked collection is reported by `checkUnlocked` instead.
+    private func items(_ attributes: [String: String], schema: UnsafeMutablePointer<SecretSchema>? = nil) throws -> [Item] {
         let table = GHashTableBuilder(freeValues: true)
         for (name, value) in attributes { table.insert(name, value) }
-        let flags = SECRET_SEARCH_ALL.rawValue | (loadingSecrets ? SECRET_SEARCH_LOAD_SECRETS.rawValue : 0)
+        var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
+        var locked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
         var error: UnsafeMutablePointer<GError>?
-        let list = secret_service_search_sync(
-            UnsafeMutablePointer(service), schema, table.table, SecretSearchFlags(rawValue: flags), nil, &error)
-        if let error { throw SecretServiceError.failed("search", GLibError.take(error)) }
-        defer { g_list_free_full(list, g_object_unref) }
+        guard secret_service_search_for_dbus_paths_sync(
+            UnsafeMutablePointer(service), schema ?? self.schema, table.table, nil, &unlocked, &locked, &error) != 0
+        else { throw SecretServiceError.failed("search", GLibError.take(error)) }
+        defer { g_strfreev(unlocked); g_strfreev(locked) }
         var items: [Item] = []
-        var node = list
-        while let current = node {
-            if let data = current.pointee.data {
-                let item = data.assumingMemoryBound(to: SecretItem.self)
-                let values = secret_item_get_attributes(item)
-                defer { g_hash_table_unref(values) }
-                func value(_ name: String) -> String {
-                    g_hash_table_lookup(values, name).map { String(cString: $0.assumingMemoryBound(to: CChar.self)) } ?? ""
-                }
-                items.append(Item(
-                    pointer: item, server: value("server"), username: value("username"),
-                    kind: value("kind"), scope: value("scope"), identity: value("identity")))
+        for (list, isLocked) in [(unlocked, false), (locked, true)] {
+            var entry = list
+            while let path = entry?.pointee {
+                items.append(Item(path: String(cString: path), service: service, isLocked: isLocked))
+                entry = entry?.advanced(by: 1)
             }
-            node = current.pointee.next
         }
-        return try body(items)
+        return items
     }
 
     private func writerLock() throws(FileStoreError) -> Int32 {
@@ -211,9 +219,7 @@ public final class SecretServiceStore: CredentialStore {
 extension SecretServiceStore: TokenCache {
     public func cachedToken(for key: TokenKey) throws -> CachedToken? {
         let attributes = ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity]
-        return try items(attributes, schema: tokenSchema, loadingSecrets: true) { items in
-            items.lazy.compactMap { $0.secret() }.compactMap(CachedToken.init(encoded:)).first
-        }
+        return try items(attributes, schema: tokenSchema).lazy.compactMap { $0.secret() }.compactMap(CachedToken.init(encoded:)).first
     }
 
     public func saveToken(_ token: CachedToken, for key: TokenKey) throws {
@@ -223,20 +229,17 @@ extension SecretServiceStore: TokenCache {
     }
 
     public func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] {
-        try items([:], schema: tokenSchema, loadingSecrets: true) { items in
-            items.compactMap { item -> (key: TokenKey, token: CachedToken)? in
-                guard let key = TokenKey(kind: item.kind, scope: item.scope, identity: item.identity),
-                      let token = item.secret().flatMap(CachedToken.init(encoded:))
-                else { return nil }
-                return (key, token)
-            }.sorted { $0.token.expiresOn < $1.token.expiresOn }
-        }
+        try items([:], schema: tokenSchema).compactMap { item -> (key: TokenKey, token: CachedToken)? in
+            let attributes = try item.attributes()
+            guard let key = TokenKey(kind: attributes["kind"] ?? "", scope: attributes["scope"] ?? "", identity: attributes["identity"] ?? ""),
+                  let token = item.secret().flatMap(CachedToken.init(encoded:))
+            else { return nil }
+            return (key, token)
+        }.sorted { $0.token.expiresOn < $1.token.expiresOn }
     }
 
     public func removeTokens(scope: String) throws {
-        try items(["scope": scope], schema: tokenSchema, loadingSecrets: false) { items in
-            for item in items { try item.delete() }
-        }
+        for item in try items(["scope": scope], schema: tokenSchema) { try item.delete() }
     }
 }
 

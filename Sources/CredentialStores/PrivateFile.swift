@@ -77,9 +77,11 @@ public enum PrivateFile {
     }
 
     /// Writes a sibling file, flushes it to disk, then renames it over `path`: readers see the old or the
-    /// new contents, never a mix, and a crash at any point leaves one of the two whole.
-    static func replace(_ path: String, with bytes: [UInt8]) throws(FileStoreError) {
-        let temporary = path + ".tmp"
+    /// new contents, never a mix, and a crash at any point leaves one of the two whole. Data that can be
+    /// rebuilt skips the flush (`durable: false`).
+    static func replace(_ path: String, with bytes: [UInt8], durable: Bool = true) throws(FileStoreError) {
+        // Per process: writers of derived data do not hold the store's lock.
+        let temporary = path + ".\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .system(operation: "create", path: temporary, errno: errno) }
         var failure: FileStoreError?
@@ -91,7 +93,7 @@ public enum PrivateFile {
             guard count > 0 else { failure = .system(operation: "write", path: temporary, errno: errno); break }
             written += count
         }
-        if failure == nil, fsync(fd) != 0 { failure = .system(operation: "flush", path: temporary, errno: errno) }
+        if failure == nil, durable, fsync(fd) != 0 { failure = .system(operation: "flush", path: temporary, errno: errno) }
         close(fd)
         if failure == nil, rename(temporary, path) != 0 {
             failure = .system(operation: "replace", path: path, errno: errno)
@@ -100,7 +102,7 @@ public enum PrivateFile {
             unlink(temporary)
             throw failure
         }
-        syncDirectory(of: path)
+        if durable { syncDirectory(of: path) }
     }
 
     /// Makes the rename itself durable; best effort, as some file systems refuse fsync on folders.

@@ -58,11 +58,12 @@ public final class SecretServiceStore: CredentialStore {
             return Credential(serverURL: server.original, username: try item.attributes()["username"] ?? "", secret: secret)
         }
         if exact.contains(where: \.isLocked) { throw SecretServiceError.locked }
-        let others = try items(["docker_cli": "1"]).map { ($0, try $0.attributes()) }
-            .filter { ServerAddress.key(of: $0.1["server"] ?? "") == server.key }
-            .sorted { ($0.1["server"] ?? "") < ($1.1["server"] ?? "") }
-        for (item, attributes) in others {
+        let others = try dockerItems().filter { ServerAddress.key(of: $0.1.server) == server.key }.sorted { $0.1.server < $1.1.server }
+        for (item, _) in others {
             if item.isLocked { throw SecretServiceError.locked }
+            // Read afresh: the index is only a guide to which item to open.
+            let attributes = try item.attributes()
+            guard ServerAddress.key(of: attributes["server"] ?? "") == server.key else { continue }
             if let secret = item.secret() {
                 return Credential(serverURL: attributes["server"] ?? "", username: attributes["username"] ?? "", secret: secret)
             }
@@ -81,12 +82,9 @@ public final class SecretServiceStore: CredentialStore {
                 "docker_cli": "1",
             ])
         // Only after the new item is safe: drop other spellings and other usernames of this registry.
-        for item in try items(["docker_cli": "1"]) {
-            let attributes = try item.attributes()
-            if ServerAddress.key(of: attributes["server"] ?? "") == server.key
-                && (attributes["server"] != credential.serverURL || attributes["username"] != credential.username) {
-                try item.delete()
-            }
+        for (item, entry) in try dockerItems() where ServerAddress.key(of: entry.server) == server.key
+            && (entry.server != credential.serverURL || entry.username != credential.username) {
+            try item.delete()
         }
     }
 
@@ -95,7 +93,7 @@ public final class SecretServiceStore: CredentialStore {
         let lock = try writerLock()
         defer { close(lock) }
         var removed = false
-        for item in try items(["docker_cli": "1"]) where ServerAddress.key(of: try item.attributes()["server"] ?? "") == server.key {
+        for (item, entry) in try dockerItems() where ServerAddress.key(of: entry.server) == server.key {
             try item.delete()
             removed = true
         }
@@ -103,8 +101,7 @@ public final class SecretServiceStore: CredentialStore {
     }
 
     public func allUsernames() throws -> [String: String] {
-        let entries = try items(["label": Self.dockerLabel, "docker_cli": "1"]).map { try $0.attributes() }
-        let all = Dictionary(entries.map { ($0["server"] ?? "", $0["username"] ?? "") }, uniquingKeysWith: { first, _ in first })
+        let all = Dictionary(try dockerItems().map { ($0.1.server, $0.1.username) }, uniquingKeysWith: { first, _ in first })
         if all.isEmpty { try checkUnlocked() }
         return all
     }
@@ -174,6 +171,36 @@ public final class SecretServiceStore: CredentialStore {
                 throw .failed("delete", GLibError.take(error))
             }
         }
+    }
+
+    /// Every Docker item with its server and user name: one search, plus one read for each item that the
+    /// index does not know yet.
+    private func dockerItems() throws -> [(Item, KeyringItemIndex.Entry)] {
+        let proxy = UnsafeMutablePointer<GDBusProxy>(service)
+        let guid = g_dbus_connection_get_guid(g_dbus_proxy_get_connection(proxy)).map { String(cString: $0) } ?? ""
+        let owner = g_dbus_proxy_get_name_owner(proxy)
+        defer { g_free(owner) }
+        let daemon = guid + " " + (owner.map { String(cString: $0) } ?? "")
+        let path = lockDirectory + "/keyring-items.json"
+        let stored = KeyringItemIndex.load(path, daemon: daemon)
+        var index = KeyringItemIndex(daemon: daemon, items: [:])
+        var found: [(Item, KeyringItemIndex.Entry)] = []
+        for item in try items(["docker_cli": "1"]) {
+            let entry: KeyringItemIndex.Entry
+            if let known = stored.items[item.path] {
+                entry = known
+            } else {
+                let attributes = try item.attributes()
+                entry = KeyringItemIndex.Entry(server: attributes["server"] ?? "", username: attributes["username"] ?? "")
+            }
+            index.items[item.path] = entry
+            found.append((item, entry))
+        }
+        if index.items != stored.items {
+            try? PrivateFile.makeDirectory(lockDirectory)
+            index.save(path)
+        }
+        return found
     }
 
     /// Every item of the schema with `attributes`, locked or not (one D-Bus call). Never prompts: a

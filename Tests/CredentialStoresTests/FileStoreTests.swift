@@ -31,7 +31,7 @@ import Testing
         try store.save(Credential(serverURL: "r.example", username: "u", secret: "s"), for: ServerAddress("r.example"))
         #expect(try mode(store.directory) == 0o700)
         #expect(try mode(store.file) == 0o600)
-        #expect(!FileManager.default.fileExists(atPath: store.file + ".tmp"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: store.directory).filter { $0.hasSuffix(".tmp") }.isEmpty)
     }
 
     @Test func aFileOthersCanReadIsRefusedAndLeftAlone() throws {

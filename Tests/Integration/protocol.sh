@@ -116,6 +116,30 @@ keyring_contents_suite() { # the items are exactly those of Docker's own secrets
   unset DOCKER_CREDENTIAL_ACR_STORE
 }
 
+keyring_index_suite() { # the item index in the runtime folder only guides: it never serves a wrong item
+  local s="[keyring index]" index="$XDG_RUNTIME_DIR/docker-credential-acr/keyring-items.json"
+  export DOCKER_CREDENTIAL_ACR_STORE=secretservice
+  helper store "$(cred https://one.example.com u1 pw-one)" >/dev/null
+  helper store "$(cred https://two.example.com u2 pw-two)" >/dev/null
+  helper list >/dev/null
+  check "$s list writes the index, 0600, without secrets" \
+    bash -c "[ \"\$(stat -c %a '$index')\" = 600 ] && grep -q one.example.com '$index' && ! grep -q pw- '$index'"
+  # Point one.example.com's item at two.example.com's name: get must read the item's own attributes.
+  local path; path=$(jq -r '.items | to_entries[] | select(.value.server == "https://one.example.com") | .key' "$index")
+  jq --arg p "$path" '.items[$p].server = "https://two.example.com"' "$index" >"$index.new" && mv "$index.new" "$index"
+  expect "$s a wrong index entry never serves another registry's secret" 0 \
+    '{"ServerURL":"two.example.com","Username":"u2","Secret":"pw-two"}' helper get two.example.com
+  printf '{"version":1,"daemon":"another daemon","items":{"%s":{"server":"forged.example.com","username":"x"}}}' "$path" >"$index"
+  expect "$s an index of another keyring daemon is ignored" 0 \
+    '{"https://one.example.com":"u1","https://two.example.com":"u2"}' helper list
+  printf 'not json' >"$index"
+  expect "$s an unreadable index is rebuilt" 0 \
+    '{"https://one.example.com":"u1","https://two.example.com":"u2"}' helper list
+  helper erase https://one.example.com >/dev/null; helper erase https://two.example.com >/dev/null
+  expect "$s erased items leave the index" 0 "{}" helper list
+  unset DOCKER_CREDENTIAL_ACR_STORE
+}
+
 store_choice_suite() {
   local s="[store choice]" nobus=(env -u DBUS_SESSION_BUS_ADDRESS -u DISPLAY XDG_RUNTIME_DIR=/nonexistent)
   local data="$WORK/choice-data"

@@ -31,6 +31,7 @@ for store in secretservice file; do
   concurrency_suite "$store"
 done
 keyring_contents_suite
+keyring_index_suite
 store_choice_suite
 docker_suite
 emulator_start

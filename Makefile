@@ -5,7 +5,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 BIN_PATH = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
 BINARY = $(BIN_PATH)/docker-credential-acr
 
-.PHONY: all build deps test demo install uninstall clean
+.PHONY: all build deps test demo bench install uninstall clean
 
 all: build
 
@@ -27,6 +27,11 @@ test: deps build
 # A walk through the main job: docker login, pull, logout against a local registry and a private keyring.
 demo: deps build
 	Scripts/with-keyring.sh Scripts/demo.sh $(BINARY)
+
+# Measurements against secret-tool, Docker's own secretservice helper and the Azure emulator, in a private
+# keyring session: Markdown tables on stdout and in bench/results.md (see Scripts/bench.sh).
+bench: deps build
+	Scripts/with-keyring.sh Scripts/bench.sh $(BINARY)
 
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/libexec/docker-credential-acr

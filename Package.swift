@@ -82,9 +82,9 @@ let package = Package(
         .executableTarget(
             name: "docker-credential-acr",
             dependencies: ["DockerCredentialProtocol", "HelperWiring", "SystemIO"],
-            // Not position-independent: the loader then has no relocations to apply, which saves about 3 MiB
-            // of resident memory and a millisecond per start (measured in bench/results.md). It reads
-            // only Docker's input and local files; the engine, which parses network answers, stays PIE.
+            // Not position-independent: the loader then applies no relocations to the image and touches
+            // fewer pages, 1.5 MiB less peak memory for a keyring get (16.1 -> 14.5 MiB). It reads only
+            // Docker's input and local files; the engine, which parses network answers, stays PIE.
             linkerSettings: [.unsafeFlags(["-Xlinker", "-no-pie"])]
         ),
         // Everything: new tokens from Azure, `diagnose`, `import`, help (swift-argument-parser).

@@ -1,6 +1,4 @@
-import FoundationEssentials
-
-/// The attributes of Docker's keyring items, remembered by item path in `lockDirectory/keyring-items.json`
+/// The attributes of Docker's keyring items, remembered by item path in `lockDirectory/keyring-items`
 /// (0600; server URLs and user names, no secrets).
 ///
 /// The Secret Service has no call that returns the attributes of many items: each costs a D-Bus round
@@ -11,28 +9,48 @@ import FoundationEssentials
 /// An entry is valid only for the keyring daemon instance that made it (the bus's GUID and the daemon's
 /// unique bus name): gnome-keyring never reuses an item path while it runs, but numbers them afresh
 /// when it starts again. Docker's items never change their attributes; they are deleted and stored anew.
-struct KeyringItemIndex: Codable {
-    struct Entry: Codable, Equatable {
+///
+/// The format is lines of tab-separated, percent-escaped fields rather than JSON: the `get` of an ACR
+/// server reads it, and JSON decoding would page in about 1 MiB more of the binary.
+struct KeyringItemIndex: Equatable {
+    struct Entry: Equatable {
         var server: String
         var username: String
     }
 
-    var version = 1
     /// The keyring daemon instance: bus GUID and unique name.
     var daemon: String
     var items: [String: Entry]
 
+    static let header = "docker-credential-acr keyring index 1"
+
     static func load(_ path: String, daemon: String) -> KeyringItemIndex {
-        guard let bytes = try? PrivateFile.read(path),
-              let index = try? JSONDecoder().decode(KeyringItemIndex.self, from: Data(bytes)),
-              index.version == 1, index.daemon == daemon
-        else { return KeyringItemIndex(daemon: daemon, items: [:]) }
+        var index = KeyringItemIndex(daemon: daemon, items: [:])
+        guard let bytes = try? PrivateFile.read(path) else { return index }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
+        guard lines.first == Substring(header + "\t" + escape(daemon)) else { return index }
+        for line in lines.dropFirst() {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { unescape($0) }
+            guard fields.count == 3 else { return KeyringItemIndex(daemon: daemon, items: [:]) }
+            index.items[fields[0]] = Entry(server: fields[1], username: fields[2])
+        }
         return index
     }
 
     /// Best effort: the index is derived data, and a reader that cannot write it reads the items instead.
     func save(_ path: String) {
-        guard let bytes = try? JSONEncoder().encode(self) else { return }
-        try? PrivateFile.replace(path, with: Array(bytes), durable: false)
+        var text = Self.header + "\t" + Self.escape(daemon) + "\n"
+        for (path, entry) in items.sorted(by: { $0.key < $1.key }) {
+            text += [path, entry.server, entry.username].map(Self.escape).joined(separator: "\t") + "\n"
+        }
+        try? PrivateFile.replace(path, with: Array(text.utf8), durable: false)
+    }
+
+    static func escape(_ field: String) -> String {
+        field.replacing("%", with: "%25").replacing("\t", with: "%09").replacing("\n", with: "%0A")
+    }
+
+    static func unescape(_ field: Substring) -> String {
+        String(field).replacing("%0A", with: "\n").replacing("%09", with: "\t").replacing("%25", with: "%")
     }
 }

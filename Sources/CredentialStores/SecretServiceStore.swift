@@ -181,7 +181,7 @@ public final class SecretServiceStore: CredentialStore {
         let owner = g_dbus_proxy_get_name_owner(proxy)
         defer { g_free(owner) }
         let daemon = guid + " " + (owner.map { String(cString: $0) } ?? "")
-        let path = lockDirectory + "/keyring-items.json"
+        let path = lockDirectory + "/keyring-items"
         let stored = KeyringItemIndex.load(path, daemon: daemon)
         var index = KeyringItemIndex(daemon: daemon, items: [:])
         var found: [(Item, KeyringItemIndex.Entry)] = []
@@ -246,7 +246,12 @@ public final class SecretServiceStore: CredentialStore {
 extension SecretServiceStore: TokenCache {
     public func cachedToken(for key: TokenKey) throws -> CachedToken? {
         let attributes = ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity]
-        return try items(attributes, schema: tokenSchema).lazy.compactMap { $0.secret() }.compactMap(CachedToken.init(encoded:)).first
+        // A plain loop: `.lazy…first` on a collection evaluates its transform up to three times, and each
+        // evaluation here is a D-Bus call.
+        for item in try items(attributes, schema: tokenSchema) {
+            if let token = item.secret().flatMap(CachedToken.init(encoded:)) { return token }
+        }
+        return nil
     }
 
     public func saveToken(_ token: CachedToken, for key: TokenKey) throws {

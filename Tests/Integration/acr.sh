@@ -11,7 +11,7 @@ REG=myregistry.azurecr.io
 REG2=otherreg1.azurecr.io
 ANON_REG=publicreg1.azurecr.io
 
-emulator_start() { # starts the emulator with the identities above; sets EMU (base URL) and EMU_DIR
+emulator_start() { # [DELAY_MS] : starts the emulator with the identities above (each answer DELAY_MS late, default 0); sets EMU (base URL) and EMU_DIR
   EMU_DIR="$WORK/emulator"; mkdir -p "$EMU_DIR"
   openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=sp-cert -days 2 \
     -keyout "$EMU_DIR/sp-key.pem" -out "$EMU_DIR/sp-cert.pem" 2>/dev/null
@@ -45,7 +45,7 @@ emulator_start() { # starts the emulator with the identities above; sets EMU (ba
 }
 JSON
   python3 "$here/../Emulator/azure_emulator.py" --config "$EMU_DIR/config.json" --state-dir "$EMU_DIR" \
-    --port-file "$EMU_DIR/port" --port 0 --tls-port-file "$EMU_DIR/tls-port" >"$EMU_DIR/emulator.log" 2>&1 &
+    --port-file "$EMU_DIR/port" --port 0 --delay-ms "${1:-0}" --tls-port-file "$EMU_DIR/tls-port" >"$EMU_DIR/emulator.log" 2>&1 &
   EMU_PID=$!
   for _ in $(seq 500); do [ -s "$EMU_DIR/port" ] && break; sleep 0.02; done
   EMU="http://127.0.0.1:$(cat "$EMU_DIR/port")"
@@ -315,11 +315,12 @@ acr_exposed_tokens_suite() {
   expect "$s a stored admin password is returned as it is" 0 "" helper store "$(cred "$REG2" admin admin-password)"
   expect "$s ... even with an identity configured" 0 \
     '{"ServerURL":"'"$REG2"'","Username":"admin","Secret":"admin-password"}' acr_get "$REG2" "${SP[@]}"
-  emu_post lifetimes '{"acr_refresh": 1}'
+  emu_post lifetimes '{"acr_refresh": 3}'
   helper erase "$REG2" >/dev/null
   token=$(acr_get "$REG2" "${SP[@]}" | jq -r .Secret); helper erase "$REG2" >/dev/null
+  check "$s (a token that expires in 3 s)" test "${#token}" -gt 100
   printf '%s' "$(cred "$REG2" 00000000-0000-0000-0000-000000000000 "$token")" | "$HELPER" store
-  sleep 2
+  sleep 4
   expect "$s an expired stored token without identity: the cause" 1 \
     "$REG2: the stored token has expired and no Azure identity is configured to renew it; log in again (az acr login --expose-token | docker-credential-acr import), or configure an identity" \
     acr_get "$REG2"

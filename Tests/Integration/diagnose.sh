@@ -226,11 +226,12 @@ YAML
   diag_expect "$s the cached ACR refresh token and its time left" TOKEN_EXPIRY_ERROR ok "cached ACR refresh token (service-principal:"
   diag_expect "$s the cached Azure AD token" TOKEN_EXPIRY_ERROR ok "cached Azure AD token"
   printf '%s' "$REG" | acr_env DOCKER_CREDENTIAL_ACR_STORE=file XDG_DATA_HOME="$DIAG_DATA" -- "$HELPER" erase >/dev/null
-  emu_post lifetimes '{"acr_refresh": 1}'
+  emu_post lifetimes '{"acr_refresh": 3}'
   token=$(printf '%s' "$REG2" | acr_env "${SP[@]}" DOCKER_CREDENTIAL_ACR_STORE=file XDG_DATA_HOME="$WORK/diag-scratch2" -- "$HELPER" get | jq -r .Secret)
   emu_post lifetimes '{"acr_refresh": 10800}'
+  check "$s (a token that expires in 3 s)" test "${#token}" -gt 100
   printf '%s' "$(cred "$REG2" 00000000-0000-0000-0000-000000000000 "$token")" | acr_env DOCKER_CREDENTIAL_ACR_STORE=file XDG_DATA_HOME="$DIAG_DATA" -- "$HELPER" store
-  sleep 2
+  sleep 4
   diag -- "$REG2"
   diag_expect "$s a stored token expired, nothing to renew it" TOKEN_EXPIRY_ERROR error "docker-credential-acr import"
   diag "${SP[@]}" -- "$REG2"

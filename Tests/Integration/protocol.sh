@@ -117,7 +117,7 @@ keyring_contents_suite() { # the items are exactly those of Docker's own secrets
 }
 
 keyring_index_suite() { # the item index in the runtime folder only guides: it never serves a wrong item
-  local s="[keyring index]" index="$XDG_RUNTIME_DIR/docker-credential-acr/keyring-items.json"
+  local s="[keyring index]" index="$XDG_RUNTIME_DIR/docker-credential-acr/keyring-items"
   export DOCKER_CREDENTIAL_ACR_STORE=secretservice
   helper store "$(cred https://one.example.com u1 pw-one)" >/dev/null
   helper store "$(cred https://two.example.com u2 pw-two)" >/dev/null
@@ -125,14 +125,16 @@ keyring_index_suite() { # the item index in the runtime folder only guides: it n
   check "$s list writes the index, 0600, without secrets" \
     bash -c "[ \"\$(stat -c %a '$index')\" = 600 ] && grep -q one.example.com '$index' && ! grep -q pw- '$index'"
   # Point one.example.com's item at two.example.com's name: get must read the item's own attributes.
-  local path; path=$(jq -r '.items | to_entries[] | select(.value.server == "https://one.example.com") | .key' "$index")
-  jq --arg p "$path" '.items[$p].server = "https://two.example.com"' "$index" >"$index.new" && mv "$index.new" "$index"
+  local path; path=$(awk -F'\t' '$2 == "https://one.example.com" { print $1 }' "$index")
+  sed "s#\thttps://one.example.com\t#\thttps://two.example.com\t#" "$index" >"$index.new"
+  chmod 600 "$index.new"; mv "$index.new" "$index"
+  check "$s (list trusts the index: one.example.com is gone from it)" bash -c "'$HELPER' list </dev/null | jq -e 'keys == [\"https://two.example.com\"]'"
   expect "$s a wrong index entry never serves another registry's secret" 0 \
     '{"ServerURL":"two.example.com","Username":"u2","Secret":"pw-two"}' helper get two.example.com
-  printf '{"version":1,"daemon":"another daemon","items":{"%s":{"server":"forged.example.com","username":"x"}}}' "$path" >"$index"
+  printf 'docker-credential-acr keyring index 1\tanother daemon\n%s\tforged.example.com\tx\n' "$path" >"$index"
   expect "$s an index of another keyring daemon is ignored" 0 \
     '{"https://one.example.com":"u1","https://two.example.com":"u2"}' helper list
-  printf 'not json' >"$index"
+  printf 'not an index' >"$index"
   expect "$s an unreadable index is rebuilt" 0 \
     '{"https://one.example.com":"u1","https://two.example.com":"u2"}' helper list
   helper erase https://one.example.com >/dev/null; helper erase https://two.example.com >/dev/null

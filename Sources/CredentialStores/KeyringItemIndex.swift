@@ -27,10 +27,12 @@ struct KeyringItemIndex: Equatable {
     static func load(_ path: String, daemon: String) -> KeyringItemIndex {
         var index = KeyringItemIndex(daemon: daemon, items: [:])
         guard let bytes = try? PrivateFile.read(path) else { return index }
-        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n")
-        guard lines.first == Substring(header + "\t" + escape(daemon)) else { return index }
+        // Split as bytes: per-character string splitting cost 30 million instructions for 1,000 lines.
+        let lines = bytes.split(separator: UInt8(ascii: "\n"))
+        guard let first = lines.first, Array(first) == Array((header + "\t" + escape(daemon)).utf8) else { return index }
         for line in lines.dropFirst() {
-            let fields = line.split(separator: "\t", omittingEmptySubsequences: false).map { unescape($0) }
+            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
+                .map { unescape(String(decoding: $0, as: UTF8.self)) }
             guard fields.count == 3 else { return KeyringItemIndex(daemon: daemon, items: [:]) }
             index.items[fields[0]] = Entry(server: fields[1], username: fields[2])
         }
@@ -46,11 +48,15 @@ struct KeyringItemIndex: Equatable {
         try? PrivateFile.replace(path, with: Array(text.utf8), durable: false)
     }
 
+    /// Fields rarely hold these characters, and the check is much cheaper than `replacing`.
     static func escape(_ field: String) -> String {
-        field.replacing("%", with: "%25").replacing("\t", with: "%09").replacing("\n", with: "%0A")
+        guard field.utf8.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "\t") || $0 == UInt8(ascii: "\n") })
+        else { return field }
+        return field.replacing("%", with: "%25").replacing("\t", with: "%09").replacing("\n", with: "%0A")
     }
 
-    static func unescape(_ field: Substring) -> String {
-        String(field).replacing("%0A", with: "\n").replacing("%09", with: "\t").replacing("%25", with: "%")
+    static func unescape(_ field: String) -> String {
+        guard field.utf8.contains(UInt8(ascii: "%")) else { return field }
+        return field.replacing("%0A", with: "\n").replacing("%09", with: "\t").replacing("%25", with: "%")
     }
 }

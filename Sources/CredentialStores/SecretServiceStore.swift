@@ -52,20 +52,18 @@ public final class SecretServiceStore: CredentialStore {
 
     /// A locked item is reported as `.locked`, not as "not found": libsecret's lookups cannot tell them apart.
     public func credential(for server: ServerAddress) throws -> Credential? {
-        // Docker asks with the spelling it stored, so the exact match is the usual path.
-        let exact = try items(["server": server.original, "docker_cli": "1"])
-        if let item = exact.first(where: { !$0.isLocked }), let secret = item.secret() {
-            return Credential(serverURL: server.original, username: try item.attributes()["username"] ?? "", secret: secret)
-        }
-        if exact.contains(where: \.isLocked) { throw SecretServiceError.locked }
-        let others = try dockerItems().filter { ServerAddress.key(of: $0.1.server) == server.key }.sorted { $0.1.server < $1.1.server }
-        for (item, _) in others {
+        // One search lists every Docker item; the index names their servers. Docker asks with the spelling
+        // it stored, so the exact spelling is tried first, then the others of the same registry.
+        let matching = try dockerItems().filter { ServerAddress.key(of: $0.1.server) == server.key }
+            .sorted { ($0.1.server == server.original ? "" : $0.1.server) < ($1.1.server == server.original ? "" : $1.1.server) }
+        for (item, _) in matching {
             if item.isLocked { throw SecretServiceError.locked }
             // Read afresh: the index is only a guide to which item to open.
             let attributes = try item.attributes()
-            guard ServerAddress.key(of: attributes["server"] ?? "") == server.key else { continue }
+            guard let stored = attributes["server"], ServerAddress.key(of: stored) == server.key else { continue }
             if let secret = item.secret() {
-                return Credential(serverURL: attributes["server"] ?? "", username: attributes["username"] ?? "", secret: secret)
+                return Credential(serverURL: stored == server.original ? server.original : stored,
+                                  username: attributes["username"] ?? "", secret: secret)
             }
         }
         return nil

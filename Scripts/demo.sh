@@ -107,4 +107,9 @@ echo "$acr" | docker-credential-acr get | jq -r '.Username, (.Secret | split("."
 echo "Requests to Azure so far: $(curl -s "$emulator/_emulator/stats" | jq -c '{aad_token, acr_exchange}')"
 echo "$acr" | docker-credential-acr get >/dev/null
 echo "After one more get (served from the cache): $(curl -s "$emulator/_emulator/stats" | jq -c '{aad_token, acr_exchange}')"
+
+step "docker-credential-acr diagnose: everything a login needs, checked live"
+show docker-credential-acr diagnose "$acr" --pull demo/hello --push demo/hello
+step "... and with a wrong client secret: the cause and the fix"
+AZURE_CLIENT_SECRET=not-the-secret docker-credential-acr diagnose "$acr" | grep -E "✗|^  \[|would" || true
 echo; echo "Demo complete."

@@ -69,6 +69,8 @@ let package = Package(
                 "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPTransport", "SystemIO",
             ]
         ),
+        // The kubelet's image credential provider exec protocol: request in, response out.
+        .target(name: "KubeletCredentialProvider"),
         // Builds the helper from the environment and runs protocol actions with Docker's conventions.
         .target(
             name: "HelperWiring",
@@ -92,13 +94,14 @@ let package = Package(
             name: "docker-credential-acr-engine",
             dependencies: [
                 "ACRTokenExchange", "AzureIdentity", "CertificateAssertion", "Diagnostics", "DockerCredentialProtocol",
-                "HelperWiring", "HTTPClientTransport", "SystemIO",
+                "HelperWiring", "HTTPClientTransport", "KubeletCredentialProvider", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "DockerCredentialProtocolTests", dependencies: ["DockerCredentialProtocol"]),
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
+        .testTarget(name: "KubeletCredentialProviderTests", dependencies: ["KubeletCredentialProvider"]),
         .testTarget(name: "ACRTokenExchangeTests", dependencies: ["ACRTokenExchange", "AzureIdentity", "HTTPTransport"]),
     ]
 )

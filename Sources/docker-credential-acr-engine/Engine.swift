@@ -7,6 +7,7 @@ import DockerCredentialProtocol
 import FoundationEssentials
 import HTTPClientTransport
 import HelperWiring
+import KubeletCredentialProvider
 import SystemIO
 #if canImport(Glibc)
 import Glibc
@@ -31,7 +32,7 @@ struct DockerCredentialACR: AsyncParsableCommand {
             64 for a usage error.
             """,
         version: HelperVersion.version,
-        subcommands: [Store.self, Get.self, Erase.self, List.self, Version.self, Import.self, Diagnose.self]
+        subcommands: [Store.self, Get.self, Erase.self, List.self, Version.self, Import.self, Diagnose.self, Kubelet.self]
     )
 
     /// The protocol actions that docker-credential-acr hands over skip the argument parser: its first
@@ -200,5 +201,41 @@ struct Diagnose: AsyncParsableCommand {
         }
         defer { free(path) }
         return String(cString: path)
+    }
+}
+
+struct Kubelet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Answer the kubelet's image credential provider requests (an exec plugin).",
+        discussion: """
+            Reads a CredentialProviderRequest from stdin and prints a CredentialProviderResponse: for an \
+            ACR image, the credential `get` would answer, for the whole registry (cacheKeyType Registry), \
+            cached for the token's remaining life minus the refresh margin; for any other image, no \
+            credential. See the README for a CredentialProviderConfig.
+            Example: echo '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"myregistry.azurecr.io/app:1"}' | docker-credential-acr kubelet
+            """)
+
+    func run() async throws {
+        do {
+            let request = try CredentialProviderRequest(json: StandardInput.read())
+            let credentials = try Wiring(connection: .live).registryCredentials()
+            let address = try ServerAddress(request.registry)
+            guard let server = credentials.loginServer(address), let credential = try await credentials.credential(for: address)
+            else {
+                Output.write(CredentialProviderResponse.empty(apiVersion: request.apiVersion).json, to: STDOUT_FILENO)
+                return
+            }
+            let remaining = JWT(credential.secret)?.expiresOn.map {
+                $0 - credentials.now() - credentials.configuration.refreshMargin(for: server)
+            }
+            // The kubelet sends what it gets as Basic auth; ACR takes a refresh token only with this user.
+            let username = credential.username == Credential.identityTokenUsername ? LoginServer.tokenUsername : credential.username
+            Output.write(CredentialProviderResponse(
+                apiVersion: request.apiVersion, registry: request.registry, username: username,
+                password: credential.secret, cacheSeconds: remaining.map { max(0, $0) }).json, to: STDOUT_FILENO)
+        } catch {
+            Output.write("docker-credential-acr kubelet: \(error)\n", to: STDERR_FILENO)
+            throw ExitCode.failure
+        }
     }
 }

@@ -392,3 +392,24 @@ acr_two_binaries_suite() { # docker-credential-acr answers from the stores and t
   helper erase plain.example.com >/dev/null
   unset DOCKER_CREDENTIAL_ACR_STORE
 }
+
+acr_kubelet_suite() { # `kubelet`: the image credential provider exec plugin, with the request shape of the Kubernetes docs
+  local s="[kubelet]" request='{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"%s"}'
+  export DOCKER_CREDENTIAL_ACR_STORE=file
+  emu_post reset '{}'
+  helper erase "$REG" >/dev/null
+  printf "$request" "$REG/team/app:1" | acr_env "${SP[@]}" -- "$HELPER" kubelet >"$WORK/kubelet.json"
+  check "$s an ACR image: a response for the whole registry" jq -e '.kind == "CredentialProviderResponse"
+    and .apiVersion == "credentialprovider.kubelet.k8s.io/v1" and .cacheKeyType == "Registry" and (.auth | keys) == ["'"$REG"'"]' "$WORK/kubelet.json"
+  check "$s ... user 00000000-… and the token get answers" bash -c "
+    jq -e '.auth[\"$REG\"].username == \"00000000-0000-0000-0000-000000000000\"' '$WORK/kubelet.json' &&
+    [ \"\$(jq -r '.auth[\"$REG\"].password' '$WORK/kubelet.json')\" = '$(acr_get "$REG" "${SP[@]}" | jq -r .Secret)' ]"
+  check "$s ... cached for the token's life minus the refresh margin" jq -e '.cacheDuration | test("^2h(49m[0-5]?[0-9]|50m0)s$")' "$WORK/kubelet.json"
+  check "$s ... one exchange, as for get" test "$(emu_stat acr_exchange)" = 1
+  printf "$request" "nginx:1" | acr_env "${SP[@]}" -- "$HELPER" kubelet >"$WORK/kubelet.json"
+  check "$s a Docker Hub image: no credential, the kubelet's default cache time" jq -e '.auth == {} and (has("cacheDuration") | not)' "$WORK/kubelet.json"
+  expect "$s a request of another kind: exit 1" 1 "" bash -c "echo '{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\",\"kind\":\"Pod\"}' | '$HELPER' kubelet"
+  check "$s ... and why, on stderr" grep -q "expected kind CredentialProviderRequest, got Pod" "$WORK/stderr"
+  helper erase "$REG" >/dev/null
+  unset DOCKER_CREDENTIAL_ACR_STORE
+}

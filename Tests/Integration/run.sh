@@ -37,6 +37,7 @@ docker_suite
 emulator_start
 for store in secretservice file; do acr_suite "$store"; done
 acr_two_binaries_suite
+acr_kubelet_suite
 acr_failures_suite
 acr_identities_suite
 acr_exposed_tokens_suite

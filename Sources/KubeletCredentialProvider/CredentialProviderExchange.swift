@@ -1,0 +1,118 @@
+import FoundationEssentials
+
+/// The kubelet's image credential provider exec protocol (`credentialprovider.kubelet.k8s.io`): the
+/// kubelet writes a `CredentialProviderRequest` naming one image to stdin and reads a
+/// `CredentialProviderResponse` with credentials per registry pattern from stdout.
+public struct CredentialProviderRequest: Sendable, Equatable {
+    public static let apiVersions = [
+        "credentialprovider.kubelet.k8s.io/v1", "credentialprovider.kubelet.k8s.io/v1beta1",
+        "credentialprovider.kubelet.k8s.io/v1alpha1",
+    ]
+
+    public let apiVersion: String
+    public let image: String
+
+    private struct Wire: Decodable {
+        var apiVersion: String?
+        var kind: String?
+        var image: String?
+    }
+
+    public init(json bytes: [UInt8]) throws(KubeletPluginError) {
+        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(bytes)) else { throw .notJSON }
+        guard wire.kind == "CredentialProviderRequest" else { throw .wrongKind(wire.kind ?? "none") }
+        guard let version = wire.apiVersion, Self.apiVersions.contains(version) else {
+            throw .unsupportedVersion(wire.apiVersion ?? "none")
+        }
+        guard let image = wire.image, !image.isEmpty else { throw .noImage }
+        apiVersion = version
+        self.image = image
+    }
+
+    /// The registry host of the image reference, as the container runtime resolves it: the first
+    /// component when it looks like a host (has a dot or a port, or is localhost), else Docker Hub.
+    public var registry: String {
+        let first = image.split(separator: "/", maxSplits: 1).first.map(String.init) ?? image
+        guard image.contains("/"), first.contains(".") || first.contains(":") || first == "localhost" else {
+            return "docker.io"
+        }
+        return first.lowercased()
+    }
+}
+
+/// What the plugin answers: credentials for one registry, or none (the kubelet then pulls without).
+public struct CredentialProviderResponse: Sendable, Equatable {
+    public let apiVersion: String
+    public let registry: String?
+    public let username: String
+    public let password: String
+    /// How long the kubelet may keep the credentials; nil leaves it to its `defaultCacheDuration`.
+    public let cacheSeconds: Int64?
+
+    public init(apiVersion: String, registry: String, username: String, password: String, cacheSeconds: Int64?) {
+        self.apiVersion = apiVersion
+        self.registry = registry
+        self.username = username
+        self.password = password
+        self.cacheSeconds = cacheSeconds
+    }
+
+    public static func empty(apiVersion: String) -> CredentialProviderResponse {
+        CredentialProviderResponse(apiVersion: apiVersion, registry: nil)
+    }
+
+    private init(apiVersion: String, registry: String?) {
+        self.apiVersion = apiVersion
+        self.registry = registry
+        username = ""
+        password = ""
+        cacheSeconds = nil
+    }
+
+    private struct Wire: Encodable {
+        struct Auth: Encodable {
+            var username: String
+            var password: String
+        }
+        var apiVersion: String
+        var kind = "CredentialProviderResponse"
+        /// Credentials hold for the whole registry, not just the one image asked about.
+        var cacheKeyType = "Registry"
+        var cacheDuration: String?
+        var auth: [String: Auth]
+    }
+
+    public var json: String {
+        var wire = Wire(apiVersion: apiVersion, cacheDuration: cacheSeconds.map(Self.goDuration), auth: [:])
+        if let registry { wire.auth[registry] = .init(username: username, password: password) }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(wire)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    /// Go's `time.Duration` text, which the kubelet parses: "2h49m30s", "5m0s", "0s".
+    static func goDuration(_ seconds: Int64) -> String {
+        let seconds = max(0, seconds)
+        let (hours, minutes, rest) = (seconds / 3600, seconds % 3600 / 60, seconds % 60)
+        if hours > 0 { return "\(hours)h\(minutes)m\(rest)s" }
+        if minutes > 0 { return "\(minutes)m\(rest)s" }
+        return "\(rest)s"
+    }
+}
+
+public enum KubeletPluginError: Error, Equatable, CustomStringConvertible {
+    case notJSON
+    case wrongKind(String)
+    case unsupportedVersion(String)
+    case noImage
+
+    public var description: String {
+        switch self {
+        case .notJSON: "the input is not a JSON CredentialProviderRequest; run this only as the kubelet's image credential provider"
+        case .wrongKind(let kind): "expected kind CredentialProviderRequest, got \(kind)"
+        case .unsupportedVersion(let version):
+            "apiVersion \(version) is not supported; use credentialprovider.kubelet.k8s.io/v1 in the CredentialProviderConfig"
+        case .noImage: "the CredentialProviderRequest names no image"
+        }
+    }
+}

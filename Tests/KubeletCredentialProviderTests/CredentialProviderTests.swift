@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+@testable import KubeletCredentialProvider
+
+@Suite struct CredentialProviderTests {
+    /// The request shape from the Kubernetes documentation ("Configure a kubelet image credential provider").
+    @Test func documentedRequest() throws {
+        let request = try CredentialProviderRequest(json: Array(#"""
+            {"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"myregistry.azurecr.io/team/app:1.2"}
+            """#.utf8))
+        #expect(request.apiVersion == "credentialprovider.kubelet.k8s.io/v1")
+        #expect(request.registry == "myregistry.azurecr.io")
+    }
+
+    @Test(arguments: [
+        ("myregistry.azurecr.io/app@sha256:0123", "myregistry.azurecr.io"),
+        ("MyRegistry.azurecr.io/app", "myregistry.azurecr.io"),
+        ("localhost:5000/app", "localhost:5000"),
+        ("nginx", "docker.io"),
+        ("library/nginx:1", "docker.io"),
+        ("ghcr.io/owner/app", "ghcr.io"),
+    ])
+    func registries(_ image: String, _ registry: String) throws {
+        let request = try CredentialProviderRequest(json: Array(
+            #"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"\#(image)"}"#.utf8))
+        #expect(request.registry == registry)
+    }
+
+    @Test(arguments: [
+        ("not json", KubeletPluginError.notJSON),
+        (#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"Pod","image":"x"}"#, .wrongKind("Pod")),
+        (#"{"apiVersion":"v9","kind":"CredentialProviderRequest","image":"x"}"#, .unsupportedVersion("v9")),
+        (#"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest"}"#, .noImage),
+    ])
+    func badRequests(_ json: String, _ error: KubeletPluginError) {
+        #expect(throws: error) { try CredentialProviderRequest(json: Array(json.utf8)) }
+    }
+
+    @Test func responseHasTheDocumentedShape() throws {
+        let response = CredentialProviderResponse(
+            apiVersion: "credentialprovider.kubelet.k8s.io/v1", registry: "myregistry.azurecr.io",
+            username: "00000000-0000-0000-0000-000000000000", password: "token", cacheSeconds: 2 * 3600 + 49 * 60 + 30)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(response.json.utf8)) as? [String: Any])
+        #expect(object["kind"] as? String == "CredentialProviderResponse")
+        #expect(object["apiVersion"] as? String == "credentialprovider.kubelet.k8s.io/v1")
+        #expect(object["cacheKeyType"] as? String == "Registry")
+        #expect(object["cacheDuration"] as? String == "2h49m30s")
+        let auth = try #require(object["auth"] as? [String: [String: String]])
+        #expect(auth == ["myregistry.azurecr.io": ["username": "00000000-0000-0000-0000-000000000000", "password": "token"]])
+    }
+
+    @Test func emptyResponseLeavesTheCacheDurationToTheKubelet() throws {
+        let json = CredentialProviderResponse.empty(apiVersion: "credentialprovider.kubelet.k8s.io/v1").json
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect((object["auth"] as? [String: Any])?.isEmpty == true)
+        #expect(object["cacheDuration"] == nil)
+    }
+
+    @Test func goDurations() {
+        #expect(CredentialProviderResponse.goDuration(0) == "0s")
+        #expect(CredentialProviderResponse.goDuration(-5) == "0s")
+        #expect(CredentialProviderResponse.goDuration(300) == "5m0s")
+        #expect(CredentialProviderResponse.goDuration(3600) == "1h0m0s")
+    }
+}

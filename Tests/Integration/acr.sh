@@ -389,6 +389,13 @@ acr_two_binaries_suite() { # docker-credential-acr answers from the stores and t
   check "$s the front binary links no HTTP client, TLS, cryptography or argument parser" \
     bash -c "! nm '$HELPER' | grep -qE 'AsyncHTTPClient|NIOCore|CCryptoBoringSSL|ArgumentParser'"
   expect "$s subcommands go to the engine, named after the front" 0 "0.3.0" "$HELPER" --version
+  local prefix="$WORK/prefix"
+  mkdir -p "$prefix/bin" "$prefix/libexec/docker-credential-acr"
+  cp "$HELPER" "$prefix/bin/"; cp "$(dirname "$HELPER")/docker-credential-acr-engine" "$prefix/libexec/docker-credential-acr/"
+  expect "$s installed as make install lays it out: bin/ finds libexec/docker-credential-acr/" 0 "0.3.0" "$prefix/bin/docker-credential-acr" --version
+  check "$s shell completions: bash (parses), zsh, fish, each with every subcommand" bash -c "
+    '$HELPER' --generate-completion-script bash >'$WORK/completion.bash' && bash -n '$WORK/completion.bash' &&
+    for shell in bash zsh fish; do '$HELPER' --generate-completion-script \$shell | grep -q kubelet || exit 1; done"
   helper erase plain.example.com >/dev/null
   unset DOCKER_CREDENTIAL_ACR_STORE
 }

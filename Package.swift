@@ -69,6 +69,8 @@ let package = Package(
                 "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPTransport", "SystemIO",
             ]
         ),
+        // `configure`: edits Docker's config.json so that Docker uses this helper, keeping everything else in it.
+        .target(name: "DockerConfiguration", dependencies: ["DockerCredentialProtocol", "SystemIO"]),
         // The kubelet's image credential provider exec protocol: request in, response out.
         .target(name: "KubeletCredentialProvider"),
         // Builds the helper from the environment and runs protocol actions with Docker's conventions.
@@ -93,8 +95,8 @@ let package = Package(
         .executableTarget(
             name: "docker-credential-acr-engine",
             dependencies: [
-                "ACRTokenExchange", "AzureIdentity", "CertificateAssertion", "Diagnostics", "DockerCredentialProtocol",
-                "HelperWiring", "HTTPClientTransport", "KubeletCredentialProvider", "SystemIO",
+                "ACRTokenExchange", "AzureIdentity", "CertificateAssertion", "Diagnostics", "DockerConfiguration",
+                "DockerCredentialProtocol", "HelperWiring", "HTTPClientTransport", "KubeletCredentialProvider", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -102,6 +104,7 @@ let package = Package(
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
         .testTarget(name: "KubeletCredentialProviderTests", dependencies: ["KubeletCredentialProvider"]),
+        .testTarget(name: "DockerConfigurationTests", dependencies: ["DockerConfiguration"]),
         .testTarget(name: "ACRTokenExchangeTests", dependencies: ["ACRTokenExchange", "AzureIdentity", "HTTPTransport"]),
     ]
 )

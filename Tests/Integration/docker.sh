@@ -1,4 +1,5 @@
-# The real Docker CLI (client side, no daemon) against Debian's docker-registry with htpasswd auth.
+# The real Docker CLI (client side, no daemon) against Debian's docker-registry with htpasswd auth, and
+# `configure` as a new user would run it.
 
 docker_suite() {
   local s="[docker]" port=${REGISTRY_PORT:-5055}
@@ -45,6 +46,36 @@ YAML
   echo '{"credHelpers": {"'"$reg"'": "acr"}}' >"$dir/skopeo-auth.json"
   check "$s skopeo inspect with credentials from the helper" \
     env REGISTRY_AUTH_FILE="$dir/skopeo-auth.json" skopeo inspect --tls-verify=false "docker://$reg/test/hello:1"
+  "$HELPER" erase <<<"$reg" >/dev/null
+
+  # A new user: `configure` writes the Docker configuration, then docker login and skopeo use the helper.
+  local fresh="$WORK/fresh-docker"
+  check "$s configure --global where there is no config.json" env DOCKER_CONFIG="$fresh" "$HELPER" configure --global
+  check "$s ... credsStore acr, 0600 in a 0700 folder" bash -c "jq -e '.credsStore == \"acr\"' '$fresh/config.json' &&
+    [ \$(stat -c %a '$fresh/config.json') = 600 ] && [ \$(stat -c %a '$fresh') = 700 ]"
+  check "$s ... then docker login stores through the helper" bash -c "echo registry-pass | DOCKER_CONFIG='$fresh' docker login '$reg' -u tester --password-stdin 2>&1 | grep -q 'Login Succeeded' &&
+    test \"\$(secret-tool lookup server '$reg' docker_cli 1)\" = registry-pass"
+  check "$s ... and docker reads with it" bash -c "DOCKER_CONFIG='$fresh' docker manifest inspect --insecure '$reg/test/hello:1' | jq -e '.schemaVersion == 2'"
+  expect "$s configure --global again: nothing to change" 0 \
+    "$fresh/config.json already sends every registry to docker-credential-acr (credsStore); nothing to change" \
+    env DOCKER_CONFIG="$fresh" "$HELPER" configure --global
+  check "$s configure --registry: skopeo uses the helper" bash -c "DOCKER_CONFIG='$fresh' '$HELPER' configure --registry 'http://$reg/' >/dev/null &&
+    REGISTRY_AUTH_FILE='$fresh/config.json' skopeo inspect --tls-verify=false 'docker://$reg/test/hello:1' >/dev/null"
+  check "$s ... docker login's auths entry is kept" jq -e '.auths["'"$reg"'"] == {} and .credHelpers["'"$reg"'"] == "acr"' "$fresh/config.json"
+  echo '{"credsStore":"desktop","auths":{"a.io":{"auth":"dTpw"}},"HttpHeaders":{"User-Agent":"x <&>"}}' >"$fresh/config.json"
+  env DOCKER_CONFIG="$fresh" "$HELPER" configure --global >/dev/null
+  check "$s configure keeps every other key, and backs the file up" bash -c "
+    jq -e '.credsStore == \"acr\" and .auths[\"a.io\"].auth == \"dTpw\" and .HttpHeaders[\"User-Agent\"] == \"x <&>\"' '$fresh/config.json' &&
+    jq -e '.credsStore == \"desktop\"' '$fresh/config.json.bak-docker-credential-acr'"
+  env DOCKER_CONFIG="$fresh" "$HELPER" configure --undo >/dev/null
+  check "$s configure --undo gives the previous helper back" jq -e '.credsStore == "desktop" and .auths["a.io"].auth == "dTpw"' "$fresh/config.json"
+  printf '{"credsStore": ' >"$fresh/config.json"
+  expect "$s configure refuses a config it cannot parse" 1 "" env DOCKER_CONFIG="$fresh" "$HELPER" configure --global
+  check "$s ... says why" grep -q "is not valid JSON" "$WORK/stderr"
+  check "$s ... and leaves it as it was" test "$(cat "$fresh/config.json")" = '{"credsStore": '
+  echo '{}' >"$fresh/config.json"
+  check "$s configure --dry-run prints the diff and writes nothing" bash -c "
+    DOCKER_CONFIG='$fresh' '$HELPER' configure --dry-run | grep -q '^+.*\"credsStore\": \"acr\"' && [ \"\$(cat '$fresh/config.json')\" = '{}' ]"
   "$HELPER" erase <<<"$reg" >/dev/null
 
   kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null

@@ -66,7 +66,8 @@ let package = Package(
         .target(
             name: "Diagnostics",
             dependencies: [
-                "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPTransport", "SystemIO",
+                "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerConfiguration", "DockerCredentialProtocol",
+                "HTTPTransport", "SystemIO",
             ]
         ),
         // `configure`: edits Docker's config.json so that Docker uses this helper, keeping everything else in it.

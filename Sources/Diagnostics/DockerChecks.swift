@@ -1,3 +1,4 @@
+import DockerConfiguration
 import SystemIO
 #if canImport(Glibc)
 import Glibc
@@ -16,7 +17,7 @@ struct DockerChecks {
     func machineChecks() async -> (checks: [Check], config: DockerConfigFile?) {
         var checks = await cliChecks()
         checks.append(helperOnPath())
-        let path = DockerConfigFile.path(environment: environment)
+        let path = DockerConfigEditor.defaultPath(environment: environment)
         do {
             if let config = try DockerConfigFile.load(path: path) {
                 checks.append(Check(.dockerConfig, .ok, title: "Docker configuration", found: "\(path) is readable"))

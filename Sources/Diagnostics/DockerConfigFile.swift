@@ -26,12 +26,6 @@ public struct DockerConfigFile: Sendable {
     public let credsStore: String?
     public let credHelpers: [String: String]
 
-    /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as the Docker CLI looks for it.
-    public static func path(environment: [String: String]) -> String {
-        if let folder = environment["DOCKER_CONFIG"], !folder.isEmpty { return folder + "/config.json" }
-        return (environment["HOME"] ?? "") + "/.docker/config.json"
-    }
-
     public init(path: String, contents bytes: [UInt8]) throws(DockerConfigError) {
         guard let contents = try? JSONDecoder().decode(Contents.self, from: Data(bytes)) else {
             throw .invalid(path)

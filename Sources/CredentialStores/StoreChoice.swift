@@ -24,11 +24,21 @@ public enum StoreChoice: String, CaseIterable, Sendable {
     }
 
     public func open(environment: [String: String]) throws -> any CredentialAndTokenStore {
+        try openExplained(environment: environment).store
+    }
+
+    /// The store `open` gives, with why the keyring was passed over when `auto` fell back to the file.
+    public func openExplained(environment: [String: String]) throws -> (store: any CredentialAndTokenStore, keyringProblem: SecretServiceError?) {
         let file = FileStore(directory: FileStore.defaultDirectory(environment: environment))
         switch self {
-        case .file: return file
-        case .secretService: return try SecretServiceStore(lockDirectory: Self.lockDirectory(environment))
-        case .auto: return (try? SecretServiceStore(lockDirectory: Self.lockDirectory(environment))) ?? file
+        case .file: return (file, nil)
+        case .secretService: return (try SecretServiceStore(lockDirectory: Self.lockDirectory(environment)), nil)
+        case .auto:
+            do {
+                return (try SecretServiceStore(lockDirectory: Self.lockDirectory(environment)), nil)
+            } catch {
+                return (file, error)
+            }
         }
     }
 

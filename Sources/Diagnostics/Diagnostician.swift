@@ -11,8 +11,6 @@ public struct Diagnostician {
     public let configuration: ACRConfiguration
     public let connection: AzureConnection
     public let now: @Sendable () -> Int64
-    /// The store `get` would use; nil when it cannot be opened (the keyring checks say why).
-    let store: (any CredentialAndTokenStore)?
     /// The running program, to compare with the `docker-credential-acr` Docker finds on PATH.
     public let executable: String
     public let isAzureVM: Bool
@@ -36,19 +34,20 @@ public struct Diagnostician {
         self.now = now
         self.executable = executable
         self.isAzureVM = isAzureVM
-        store = try? StoreChoice(environment: environment).open(environment: environment)
     }
 
     /// Checks `registries`, or, when none is given, the ACR registries that Docker's configuration, the
     /// store and the helper's configuration name.
     public func diagnose(_ registries: [String], pull: String?, push: String?) async -> Diagnosis {
         let (machine, config) = await DockerChecks(environment: environment, executable: executable).machineChecks()
-        var checks = machine + KeyringChecks(environment: environment).run()
+        // The store `get` would use; nil when it cannot be opened (the keyring checks say why).
+        let (keyring, store) = KeyringChecks(environment: environment).run()
+        var checks = machine + keyring
         if let configurationProblem {
             let (cause, fix) = Formatting.causeAndFix(configurationProblem.description)
             checks.append(Check(.helperConfigFile, .error, title: "docker-credential-acr configuration", found: cause, fix: fix))
         }
-        let names = registries.isEmpty ? knownRegistries(config) : registries
+        let names = registries.isEmpty ? knownRegistries(config, store: store) : registries
         if names.isEmpty {
             checks.append(Check(
                 .loginServer, .warning, title: "Registries", found: "no ACR registry in Docker's configuration or in the store",
@@ -66,13 +65,13 @@ public struct Diagnostician {
             checks += DockerChecks(environment: environment, executable: executable)
                 .routing(for: name.host, config: config, registry: label)
             if let server = name.server {
-                checks += await RegistryChecks(server: server, tools: self, pull: pull, push: push).run()
+                checks += await RegistryChecks(server: server, tools: self, store: store, pull: pull, push: push).run()
             }
         }
         return Diagnosis(checks: checks, registries: checked)
     }
 
-    private func knownRegistries(_ config: DockerConfigFile?) -> [String] {
+    private func knownRegistries(_ config: DockerConfigFile?, store: (any CredentialAndTokenStore)?) -> [String] {
         let stored = (try? store?.allUsernames().keys.map { $0 }) ?? []
         let candidates = (config?.registries ?? []) + stored + Array(configuration.registries.keys)
         var seen: Set<String> = []

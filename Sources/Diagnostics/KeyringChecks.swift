@@ -1,51 +1,50 @@
 import CredentialStores
 
-/// Which store holds the credentials, and whether it can be used without a prompt.
+/// Which store holds the credentials, and whether it can be used without a prompt. Opens the store the
+/// way `get` does, once, and hands it on to the registry checks.
 struct KeyringChecks {
     let environment: [String: String]
 
-    func run() -> [Check] {
+    func run() -> (checks: [Check], store: (any CredentialAndTokenStore)?) {
         let title = "Credential store"
+        func failed(_ error: any Error, unlocked: String) -> [Check] {
+            let (cause, fix) = Formatting.causeAndFix("\(error)")
+            return [Check(.credentialStore, .error, title: title, found: cause, fix: fix),
+                    Check(.keyringLocked, .skipped, title: "Keyring unlocked", found: unlocked)]
+        }
         let choice: StoreChoice
+        let opened: (store: any CredentialAndTokenStore, keyringProblem: SecretServiceError?)
         do {
             choice = try StoreChoice(environment: environment)
         } catch {
-            let (cause, fix) = Formatting.causeAndFix(error.description)
-            return [Check(.credentialStore, .error, title: title, found: cause, fix: fix),
-                    Check(.keyringLocked, .skipped, title: "Keyring unlocked", found: "no store")]
+            return (failed(error, unlocked: "no store"), nil)
         }
-        let file = FileStore(directory: FileStore.defaultDirectory(environment: environment))
-        if choice == .file {
-            return [fileStore(file, because: "\(StoreChoice.variable)=file"),
-                    Check(.keyringLocked, .skipped, title: "Keyring unlocked", found: "the file store is in use")]
-        }
-        let keyring: SecretServiceStore
         do {
-            keyring = try SecretServiceStore(lockDirectory: StoreChoice.lockDirectory(environment))
+            opened = try choice.openExplained(environment: environment)
         } catch {
-            let (cause, fix) = Formatting.causeAndFix(error.description)
-            if choice == .secretService {
-                return [Check(.credentialStore, .error, title: title, found: cause, fix: fix),
-                        Check(.keyringLocked, .skipped, title: "Keyring unlocked", found: "no Secret Service")]
+            return (failed(error, unlocked: "no Secret Service"), nil)
+        }
+        if let file = opened.store as? FileStore {
+            var check = fileStore(file, because: opened.keyringProblem == nil
+                ? "\(StoreChoice.variable)=file" : "no Secret Service answers on the session bus")
+            if opened.keyringProblem != nil, check.status == .ok {
+                check.status = .warning
+                check.fix = "to keep credentials in the keyring instead, run a Secret Service (gnome-keyring, KeePassXC) in this session"
             }
-            var fallback = fileStore(file, because: "no Secret Service answers on the session bus")
-            if fallback.status == .ok {
-                fallback.status = .warning
-                fallback.fix = "to keep credentials in the keyring instead, run a Secret Service (gnome-keyring, KeePassXC) in this session"
-            }
-            return [fallback, Check(.keyringLocked, .skipped, title: "Keyring unlocked", found: "no Secret Service")]
+            let unlocked = opened.keyringProblem == nil ? "the file store is in use" : "no Secret Service"
+            return ([check, Check(.keyringLocked, .skipped, title: "Keyring unlocked", found: unlocked)], opened.store)
         }
         var checks = [Check(
             .credentialStore, .ok, title: title,
             found: "the Secret Service keyring" + (choice == .auto ? " (\(StoreChoice.variable) is auto and a keyring answers)" : ""))]
         do {
-            try keyring.checkUnlocked()
+            try (opened.store as? SecretServiceStore)?.checkUnlocked()
             checks.append(Check(.keyringLocked, .ok, title: "Keyring unlocked", found: "the default collection is unlocked"))
         } catch {
             let (cause, fix) = Formatting.causeAndFix(error.description)
             checks.append(Check(.keyringLocked, .error, title: "Keyring unlocked", found: cause, fix: fix))
         }
-        return checks
+        return (checks, opened.store)
     }
 
     private func fileStore(_ store: FileStore, because reason: String) -> Check {

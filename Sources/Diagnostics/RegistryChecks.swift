@@ -11,6 +11,7 @@ import HTTPTransport
 struct RegistryChecks {
     let server: LoginServer
     let tools: Diagnostician
+    let store: (any CredentialAndTokenStore)?
     let pull: String?
     let push: String?
 
@@ -36,7 +37,7 @@ struct RegistryChecks {
         var served: Credential?
         var storedToken: (username: String, expiresOn: Int64)?
         do {
-            if let stored = try await tools.store?.credential(for: ServerAddress(name)) {
+            if let stored = try await store?.credential(for: ServerAddress(name)) {
                 checks += exposedTokenUser(stored)
                 if let expiresOn = JWT(stored.secret)?.expiresOn {
                     storedToken = (stored.username, expiresOn)
@@ -452,7 +453,7 @@ struct RegistryChecks {
                                     fix: "log in again (az acr login --name \(registryName) --expose-token | docker-credential-acr import), or configure an Azure identity"))
             }
         }
-        let cached = (try? tools.store?.allCachedTokens()) ?? []
+        let cached = (try? store?.allCachedTokens()) ?? []
         for (key, token) in cached {
             let what: String
             switch key.kind {

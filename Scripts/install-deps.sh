@@ -8,6 +8,7 @@ packages=(
   libsecret-tools gnome-keyring dbus dbus-daemon dbus-bin dbus-user-session  # a private Secret Service
   docker-registry apache2-utils skopeo # a real registry with htpasswd, a real client
   golang-docker-credential-helpers     # Docker's own secretservice helper: the compatibility reference
+  podman                               # a second containers/image client: login, pull, logout
   jq curl python3 ca-certificates openssl
 )
 

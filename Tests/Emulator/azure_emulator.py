@@ -8,6 +8,11 @@ format Microsoft documents (and that the services are seen to send):
   (`POST /{tenant}/oauth2/v2.0/token`, form encoded) with a client secret, a certificate assertion
   (RFC 7523 JWT identified by its `x5t` / `x5t#S256` header) or a federated (workload identity)
   assertion; failures as AADSTS error bodies (`error`, `error_description`, `error_codes`, `trace_id`...).
+* A person's sign-in on the same platform: the OAuth 2.0 device authorization grant
+  (`POST /{tenant}/oauth2/v2.0/devicecode`, then polling the token endpoint with
+  `grant_type=urn:ietf:params:oauth:grant-type:device_code`) by a public client such as the Azure CLI, and the
+  `refresh_token` grant with AAD's opaque, rotating refresh tokens. Tests play the person in the browser through
+  control endpoints (approve, decline, revoke sessions).
 * Azure Instance Metadata Service managed identity endpoint (`GET /metadata/identity/oauth2/token`,
   `Metadata: true`; every field of the answer is a string).
 * App Service / Container Apps managed identity endpoint, api-version 2019-08-01 (`GET /msi/token`,
@@ -42,8 +47,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 JSON_TYPE = "application/json; charset=utf-8"
-ENDPOINTS = ("aad_token", "imds", "appservice", "acr_challenge", "acr_exchange", "acr_token")
-DEFAULT_LIFETIMES = {"aad": 3599, "managed_identity": 86399, "acr_refresh": 10800, "acr_access": 1200}
+ENDPOINTS = ("aad_token", "aad_devicecode", "imds", "appservice", "acr_challenge", "acr_exchange", "acr_token")
+# device_code: how long a device code waits for the person (AAD: 15 minutes); device_interval: the seconds between
+# polls the devicecode answer asks for (AAD: 5); aad_refresh: a refresh token's inactivity lifetime (AAD: 90 days).
+DEFAULT_LIFETIMES = {"aad": 3599, "managed_identity": 86399, "acr_refresh": 10800, "acr_access": 1200,
+                     "device_code": 900, "device_interval": 5, "aad_refresh": 7776000}
 # Audiences ACR accepts in an AAD access token presented to /oauth2/exchange.
 ACR_AAD_AUDIENCES = {"https://containerregistry.azure.net", "https://management.azure.com/",
                      "https://management.core.windows.net/"}
@@ -54,12 +62,28 @@ AUTH_REQUIRED = "authentication required, visit https://aka.ms/acr/authorization
 # The user name that tells ACR the password is an ACR refresh token.
 NULL_GUID = "00000000-0000-0000-0000-000000000000"
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+# The Azure CLI's well-known public client id, and the name AAD gives it in its messages.
+AZURE_CLI = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+APP_NAMES = {AZURE_CLI: "Microsoft Azure CLI"}
+# Where the person types the user code, as the devicecode answer names it.
+VERIFICATION_URI = "https://microsoft.com/devicelogin"
+# Tenant aliases a person can sign in through; the tokens then carry the person's home tenant.
+TENANT_ALIASES = ("organizations", "common")
+# OpenID Connect scopes: they ask for an id_token (openid) or a refresh token (offline_access), not for a resource.
+OIDC_SCOPES = ("openid", "profile", "email", "offline_access")
+GRAPH = "https://graph.microsoft.com"
+# What a `.default` scope stands for in the scopes AAD answers (the resource's delegated permission).
+DEFAULT_PERMISSIONS = {GRAPH: "User.Read"}
+ID_TOKEN_LIFETIME = 3600  # AAD's ID tokens last one hour
+USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CLOCK_SKEW = 300  # what AAD tolerates on a client assertion's nbf
 FAULT_KINDS = ("malformed", "truncated", "slow", "firewall", "no_refresh_token", "expired_token", "close")
 FIREWALL_BODY = {"errors": [{"code": "DENIED", "message": "client with IP '127.0.0.1' is not allowed access. "
                              "Refer https://aka.ms/acr/firewall to grant access."}]}
 # What a client sees of a body that broke off mid-way ("malformed" fault): a 200 that is not JSON.
 MALFORMED_BODIES = {"aad_token": b'{"token_type":"Bearer","expires_in":35', "imds": b'{"access_token":"eyJ0eX',
+                    "aad_devicecode": b'{"user_code":"FQK7T3X9M","device_code":"DAQABIQ',
                     "appservice": b'{"access_token":"eyJ0eX', "acr_challenge": b'{"errors":[{"code":"UNAUTH',
                     "acr_exchange": b'{"refresh_tok', "acr_token": b'{"access_tok'}
 
@@ -198,8 +222,19 @@ class Identity:
         self.federated = record.get("federated", [])
 
 
+class User:
+    """A person who signs in (a member of one tenant, their home tenant)."""
+
+    def __init__(self, record):
+        self.upn = record["upn"]
+        self.name = record.get("name", record["upn"])
+        self.object_id = record["object_id"]
+        self.tenant = record["tenant"]
+
+
 class Directory:
-    """What the config file declares: tenants, apps, managed identities and registries with their roles."""
+    """What the config file declares: tenants, apps, managed identities, users, public clients and registries with
+    their roles (keyed by an app's or managed identity's client id, or by a user's object id)."""
 
     def __init__(self, config_path, work_dir):
         with open(config_path, encoding="utf-8") as source:
@@ -209,6 +244,8 @@ class Directory:
         self.apps = [Identity(record, config_dir, work_dir) for record in config.get("apps", [])]
         self.managed_identities = [Identity(record, config_dir, work_dir)
                                    for record in config.get("managed_identities", [])]
+        self.users = [User(record) for record in config.get("users", [])]
+        self.public_clients = list(config.get("public_clients", [AZURE_CLI]))
         self.registries = {server: (spec or {}).get("roles", {})
                            for server, spec in config.get("registries", {}).items()}
         self.anonymous_pull = {server for server, spec in config.get("registries", {}).items()
@@ -222,9 +259,15 @@ class Directory:
     def any_identity(self, client_id):
         return next((i for i in self.apps + self.managed_identities if i.client_id == client_id), None)
 
-    def actions(self, server, client_id):
-        """Repository actions the identity's roles grant on the registry, in a stable order."""
-        granted = {action for role in self.registries[server].get(client_id, [])
+    def user(self, name):
+        """The user whose UPN (case-insensitive) or object id is `name`."""
+        name = (name or "").lower()
+        return next((u for u in self.users if name in (u.upn.lower(), u.object_id.lower())), None)
+
+    def actions(self, server, principal):
+        """Repository actions the principal's roles grant on the registry, in a stable order. `principal` is an
+        app's or managed identity's client id, or a user's object id."""
+        granted = {action for role in self.registries[server].get(principal, [])
                    for action in ROLE_ACTIONS.get(role, ())}
         return [action for action in ("pull", "push", "delete") if action in granted]
 
@@ -240,6 +283,9 @@ class Emulator:
         self.counts = dict.fromkeys(ENDPOINTS, 0)
         self.faults = {endpoint: [] for endpoint in ENDPOINTS}
         self.lifetimes = dict(DEFAULT_LIFETIMES)
+        # A person's sign-in: device codes by their device_code, and AAD refresh tokens (opaque) by their value.
+        self.device_codes = {}
+        self.refresh_tokens = {}
         self.log_file = open(os.path.join(state_dir, "requests.log"), "a", encoding="utf-8")
 
     def count(self, endpoint):
@@ -268,6 +314,8 @@ class Emulator:
             self.counts = dict.fromkeys(ENDPOINTS, 0)
             self.faults = {endpoint: [] for endpoint in ENDPOINTS}
             self.lifetimes = dict(DEFAULT_LIFETIMES)
+            self.device_codes = {}
+            self.refresh_tokens = {}
 
     def log(self, entry):
         line = json.dumps(entry, separators=(",", ":")) + "\n"
@@ -472,43 +520,356 @@ def aad_claims(identity, tenant, resource, iat, exp):
             "tid": tenant, "ver": "1.0"}
 
 
+def tenant_not_found(tenant):
+    return AadError(400, "invalid_request", 90002,
+                    f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and are signing "
+                    "into the correct cloud. Check with your subscription administrator, this may happen if there are "
+                    "no active subscriptions for the tenant.")
+
+
+def app_not_found(client_id, tenant):
+    return AadError(400, "unauthorized_client", 700016,
+                    f"Application with identifier '{client_id}' was not found in the directory '{tenant}'. This can "
+                    "happen if the application has not been installed by the administrator of the tenant or consented "
+                    "to by any user in the tenant. You may have sent your authentication request to the wrong tenant.")
+
+
 def aad_token(em, call, tenant):
+    """The token endpoint: client credentials (an app), or a person's device code or refresh token."""
     try:
-        if tenant not in em.directory.tenants:
-            raise AadError(400, "invalid_request", 90002,
-                           f"Tenant '{tenant}' not found. Check to make sure you have the correct tenant ID and "
-                           "are signing into the correct cloud. Check with your subscription administrator, this "
-                           "may happen if there are no active subscriptions for the tenant.")
+        if tenant not in em.directory.tenants and tenant not in TENANT_ALIASES:
+            raise tenant_not_found(tenant)
         grant_type = call.field("grant_type")
         if grant_type is None:
             raise missing_parameter("grant_type")
-        if grant_type != "client_credentials":
-            raise AadError(400, "unsupported_grant_type", 70003,
-                           f"The app requested an unsupported grant type '{grant_type}'.")
-        for name in ("client_id", "scope"):
-            if call.field(name) is None:
-                raise missing_parameter(name)
-        scope = call.field("scope")
-        if not scope.endswith("/.default") or " " in scope.strip():
-            raise AadError(400, "invalid_scope", 1002012,
-                           f"The provided value for scope {scope} is not valid. Client credential flows must have "
-                           "a scope value with /.default suffixed to the resource identifier (application ID URI).")
-        client_id = call.field("client_id")
-        app = em.directory.app(tenant, client_id)
-        if app is None:
-            raise AadError(400, "unauthorized_client", 700016,
-                           f"Application with identifier '{client_id}' was not found in the directory '{tenant}'. "
-                           "This can happen if the application has not been installed by the administrator of "
-                           "the tenant or consented to by any user in the tenant. You may have sent your "
-                           "authentication request to the wrong tenant.")
-        authenticate_client(em, app, call)
+        if grant_type == "client_credentials":
+            return client_credentials(em, call, tenant)
+        if grant_type == DEVICE_CODE_GRANT:
+            return device_code_grant(em, call, tenant)
+        if grant_type == "refresh_token":
+            return refresh_token_grant(em, call, tenant)
+        raise AadError(400, "unsupported_grant_type", 70003,
+                       f"The app requested an unsupported grant type '{grant_type}'.")
     except AadError as failure:
         return aad_error_reply(call, failure)
+
+
+def client_credentials(em, call, tenant):
+    if tenant == "common":
+        # Documented (AADSTS9001023); at /organizations no app is found, as the alias is no directory of its own.
+        raise AadError(400, "invalid_request", 9001023,
+                       "The grant type is not supported over the /common or /consumers endpoints. Please use the "
+                       "/organizations or tenant-specific endpoint.")
+    for name in ("client_id", "scope"):
+        if call.field(name) is None:
+            raise missing_parameter(name)
+    scope = call.field("scope")
+    if not scope.endswith("/.default") or " " in scope.strip():
+        raise AadError(400, "invalid_scope", 1002012,
+                       f"The provided value for scope {scope} is not valid. Client credential flows must have "
+                       "a scope value with /.default suffixed to the resource identifier (application ID URI).")
+    client_id = call.field("client_id")
+    app = em.directory.app(tenant, client_id)
+    if app is None:
+        raise app_not_found(client_id, tenant)
+    authenticate_client(em, app, call)
     lifetime = em.lifetime("aad")
     iat, exp = validity(lifetime, call.expired_tokens)
     token = em.signer.sign(aad_claims(app, tenant, scope[:-len("/.default")], iat, exp))
     return json_reply(200, {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime,
                             "access_token": token})
+
+
+# ---------------------------------------------------------------------------------------------------
+# 1b. A person's sign-in: device authorization grant and refresh tokens (public clients)
+# ---------------------------------------------------------------------------------------------------
+# Sources: learn.microsoft.com/entra/identity-platform/v2-oauth2-device-code (devicecode request and answer, the
+# polling errors, the token answer), v2-oauth2-auth-code-flow#refresh-the-access-token (refresh grant),
+# reference-error-codes (AADSTS codes), access-token-claims-reference and id-token-claims-reference (claims).
+# Where those are silent the texts are the ones the real service is seen to send (quoted in GitHub issues).
+
+class DeviceCode:
+    """A device authorization request, waiting for the person, approved, declined or redeemed (once)."""
+
+    def __init__(self, device_code, user_code, client_id, tenant, scope, expires):
+        self.device_code, self.user_code = device_code, user_code
+        self.client_id, self.tenant, self.scope = client_id, tenant, scope
+        self.expires = expires
+        self.state = "pending"  # pending, approved, declined, redeemed
+        self.user = None        # the approving User
+        self.failure = None     # AadError the poll gets although the person approved (AADSTS50020)
+
+    def expired(self):
+        return time.time() >= self.expires
+
+
+class RefreshToken:
+    """What AAD keeps behind an opaque refresh token: who, for which client, home tenant, consented scope, expiry."""
+
+    def __init__(self, user, client_id, scope, lifetime):
+        self.user, self.client_id, self.scope = user, client_id, scope
+        self.tenant = user.tenant  # the home tenant: tokens carry it whatever alias the person signed in through
+        self.issued = time.time()
+        self.expires = self.issued + lifetime
+        self.revoked_at = None
+
+
+def opaque(prefix, size):
+    """An opaque token value. Never starts with `eyJ`: these are not JWTs, and must be told apart from them."""
+    return prefix + b64url(os.urandom(size))
+
+
+def new_user_code():
+    """Nine letters and digits, as AAD's user codes are (`BPPVYQZMA`); none that are easy to mistake for another."""
+    return "".join(USER_CODE_ALPHABET[byte % len(USER_CODE_ALPHABET)] for byte in os.urandom(9))
+
+
+def app_name(client_id):
+    return APP_NAMES.get(client_id, client_id)
+
+
+def user_grant_client(em, call, tenant, devicecode=False):
+    """The public client a person signs in through (devicecode, device_code and refresh_token grants), or the error
+    AAD gives: an unknown client (700016), a confidential app that sends no credential (7000218), or a public
+    client that sends one (700025)."""
+    client_id = call.field("client_id")
+    if client_id is None:
+        raise missing_parameter("client_id")
+    credential = call.field("client_secret") is not None or call.field("client_assertion") is not None
+    if client_id in em.directory.public_clients:
+        if credential:
+            raise AadError(401, "invalid_client", 700025,
+                           "Client is public so neither 'client_assertion' nor 'client_secret' should be presented.")
+        return client_id
+    app = next((app for app in em.directory.apps if app.client_id == client_id), None)
+    if app is None:
+        raise app_not_found(client_id, tenant)
+    if not credential or devicecode:
+        # The emulator refuses a confidential app's device code at once; the real service is seen to issue the code
+        # and refuse the polls with this text instead.
+        raise AadError(401, "invalid_client", 7000218,
+                       "The request body must contain the following parameter: 'client_assertion' or "
+                       "'client_secret'.")
+    authenticate_client(em, app, call)
+    return client_id
+
+
+class Scope:
+    """A requested scope string split as AAD reads it: one resource with its permissions, and the OIDC scopes.
+
+    AAD answers the scopes the access token is valid for: `R/.default` becomes the resource's delegated permission
+    plus `.default` (the Azure CLI sees `https://management.core.windows.net//user_impersonation
+    https://management.core.windows.net//.default`). The OIDC scopes are Microsoft Graph's permissions, so they are
+    listed only for a Graph token (the docs' example answers `User.Read profile openid email`); a scope string with
+    only OIDC scopes gets a Graph token."""
+
+    def __init__(self, text):
+        self.text = text
+        self.oidc = set()
+        resources = {}
+        for item in text.split():
+            if item.lower() in OIDC_SCOPES:
+                self.oidc.add(item.lower())
+                continue
+            if "://" in item:
+                resource, _, permission = item.rpartition("/")
+                if not permission or not urlsplit(resource).netloc:
+                    raise AadError(400, "invalid_scope", 70011,
+                                   "The provided value for the input parameter 'scope' is not valid. The scope "
+                                   f"{item} is not valid.")
+            else:
+                resource, permission = GRAPH, item  # a bare permission such as User.Read is Graph's
+            resources.setdefault(resource, []).append(permission)
+        if len(resources) > 1:
+            raise AadError(400, "invalid_scope", 700022,
+                           "The provided value for the input parameter scope is not valid because it contains more "
+                           f"than one resource. Scope {text} is not valid.")
+        self.resource, permissions = next(iter(resources.items()), (GRAPH, [DEFAULT_PERMISSIONS[GRAPH]]))
+        if ".default" in permissions:
+            self.permissions = [DEFAULT_PERMISSIONS.get(self.resource, "user_impersonation")]
+            listed = self.permissions + [".default"]
+        else:
+            self.permissions = listed = permissions
+        if self.resource == GRAPH:
+            oidc = [name for name in ("profile", "openid", "email") if name in self.oidc or "openid" in self.oidc]
+            self.scp = " ".join(self.permissions + oidc)
+            self.answered = " ".join(listed + oidc)
+        else:
+            self.scp = " ".join(self.permissions)
+            self.answered = " ".join(f"{self.resource}/{permission}" for permission in listed)
+
+
+def pairwise_subject(user, client_id):
+    """`sub` of a person's tokens: a pairwise identifier, the same for one user and one client, other for others."""
+    return b64url(hashlib.sha256(f"{user.object_id}|{client_id}".encode()).digest())
+
+
+def user_claims(user, client_id, resource, scp, iat, exp):
+    """A v1.0 access token for a person, as AAD issues it for resources such as ACR and ARM."""
+    return {"aud": resource, "iss": f"https://sts.windows.net/{user.tenant}/", "iat": iat, "nbf": iat, "exp": exp,
+            "appid": client_id, "appidacr": "0", "idtyp": "user", "name": user.name, "oid": user.object_id,
+            "scp": scp, "sub": pairwise_subject(user, client_id), "tid": user.tenant, "unique_name": user.upn,
+            "upn": user.upn, "ver": "1.0"}
+
+
+def id_token_claims(call, user, client_id):
+    iat = int(time.time())
+    return {"aud": client_id, "iss": f"{call.base_url}/{user.tenant}/v2.0", "iat": iat, "nbf": iat,
+            "exp": iat + ID_TOKEN_LIFETIME, "name": user.name, "oid": user.object_id,
+            "preferred_username": user.upn, "sub": pairwise_subject(user, client_id), "tid": user.tenant,
+            "ver": "2.0"}
+
+
+def user_token_reply(em, call, user, client_id, scope, refresh_scope):
+    """The token answer for a person: an access token, a new refresh token when `refresh_scope` (the consented scope
+    string it carries) is given, and an id_token when `openid` was asked."""
+    lifetime = em.lifetime("aad")
+    iat, exp = validity(lifetime, call.expired_tokens)
+    body = {"token_type": "Bearer", "scope": scope.answered, "expires_in": lifetime, "ext_expires_in": lifetime,
+            "access_token": em.signer.sign(user_claims(user, client_id, scope.resource, scope.scp, iat, exp))}
+    if refresh_scope is not None:
+        body["refresh_token"] = new_refresh_token(em, user, client_id, refresh_scope)
+    if "openid" in scope.oidc:
+        body["id_token"] = em.signer.sign(id_token_claims(call, user, client_id))
+    return json_reply(200, body)
+
+
+def new_refresh_token(em, user, client_id, scope):
+    value = opaque("1.AXkA", 240)
+    with em.lock:
+        em.refresh_tokens[value] = RefreshToken(user, client_id, scope, em.lifetimes["aad_refresh"])
+    return value
+
+
+def user_not_in_tenant(user, client_id, tenant):
+    # The error (AADSTS50020) is documented; the real service shows it in the browser. Which `error` a polling
+    # client would get is not documented: invalid_grant, as for the other unusable grants.
+    return AadError(400, "invalid_grant", 50020,
+                    f"User account '{user.upn}' from identity provider 'https://sts.windows.net/{user.tenant}/' does "
+                    f"not exist in tenant '{tenant}' and cannot access the application '{client_id}'"
+                    f"({app_name(client_id)}) in that tenant. The account needs to be added as an external user in "
+                    "the tenant first. Sign out and sign in again with a different Azure Active Directory user "
+                    "account.")
+
+
+def aad_devicecode(em, call, tenant):
+    """`POST /{tenant}/oauth2/v2.0/devicecode`: a device code for a public client, and the user code a person
+    types at the verification URI."""
+    try:
+        if tenant not in em.directory.tenants and tenant not in TENANT_ALIASES:
+            raise tenant_not_found(tenant)
+        client_id = user_grant_client(em, call, tenant, devicecode=True)
+        if not (call.field("scope") or "").strip():
+            raise missing_parameter("scope")
+        Scope(call.field("scope"))  # refuse a scope string AAD would refuse
+    except AadError as failure:
+        return aad_error_reply(call, failure)
+    lifetime, interval = em.lifetime("device_code"), em.lifetime("device_interval")
+    device_code = opaque("DAQABIQEAAAD--", 180)
+    with em.lock:
+        taken = {code.user_code for code in em.device_codes.values()}
+        user_code = new_user_code()
+        while user_code in taken:
+            user_code = new_user_code()
+        # A code already past its lifetime (fault expired_token) keeps the normal envelope, as token faults do.
+        expires = time.time() + (-1 if call.expired_tokens else lifetime)
+        em.device_codes[device_code] = DeviceCode(device_code, user_code, client_id, tenant, call.field("scope"),
+                                                  expires)
+    return json_reply(200, {
+        "user_code": user_code, "device_code": device_code, "verification_uri": VERIFICATION_URI,
+        "expires_in": lifetime, "interval": interval,
+        "message": f"To sign in, use a web browser to open the page {VERIFICATION_URI} and enter the code "
+                   f"{user_code} to authenticate."})
+
+
+def invalid_device_code(error):
+    # The docs name `bad_verification_code` for a device_code that is not recognized (`error` for an unknown code).
+    # The description and code are what the real service is seen to send for a device_code it will not take, with
+    # invalid_grant (`error` for a code already redeemed).
+    return AadError(400, error, 70000, "The provided value for the input parameter 'device_code' is not valid.")
+
+
+def device_code_grant(em, call, tenant):
+    """Polling with a device code: pending, declined, expired, or tokens, once."""
+    client_id = user_grant_client(em, call, tenant)
+    value = call.field("device_code")
+    if value is None:
+        raise missing_parameter("device_code")
+    with em.lock:
+        code = em.device_codes.get(value)
+        if code is None:
+            raise invalid_device_code("bad_verification_code")
+        if code.state == "redeemed":
+            raise invalid_device_code("invalid_grant")
+        if code.client_id != client_id:
+            raise grant_of_another_client()
+        if code.expired():
+            raise AadError(400, "expired_token", 70020, "The provided value for the input parameter 'device_code' is "
+                                                        "not valid. This device code has expired.")
+        if code.state == "pending":
+            raise AadError(400, "authorization_pending", 70016, "The provided request has not yet been authorized by "
+                                                                "the user. The user must input their code.")
+        if code.state == "declined":
+            # `authorization_declined` is documented; its AADSTS code is not, 65004 (UserDeclinedConsent) is the
+            # reference's code for a person who declines.
+            raise AadError(400, "authorization_declined", 65004, "User declined to consent to access the app.")
+        if code.failure:
+            raise code.failure
+        code.state = "redeemed"
+    scope = Scope(code.scope)
+    refresh_scope = code.scope if "offline_access" in scope.oidc else None
+    return user_token_reply(em, call, code.user, client_id, scope, refresh_scope)
+
+
+def grant_of_another_client():
+    # Seen from the real service when a refresh token is redeemed by another client id (AADSTS700007).
+    return AadError(400, "invalid_grant", 700007, "The grant was issued for a different client id.")
+
+
+def stamp7(seconds):
+    """A time as AAD writes it in grant errors: ISO 8601 with 7 fractional digits."""
+    moment = datetime.fromtimestamp(seconds, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond:06d}0Z"
+
+
+def timespan(seconds):
+    """A duration as .NET prints a TimeSpan, as AAD writes it (`90.00:00:00`)."""
+    days, rest = divmod(int(seconds), 86400)
+    hours, rest = divmod(rest, 3600)
+    text = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    return f"{days}.{text}" if days else text
+
+
+def refresh_token_grant(em, call, tenant):
+    """A new access token and a new refresh token for an AAD refresh token. The old one stays valid: AAD does not
+    revoke a refresh token when it is used (except for SPAs), it only expects the client to keep the new one."""
+    client_id = user_grant_client(em, call, tenant)
+    value = call.field("refresh_token")
+    if value is None:
+        raise missing_parameter("refresh_token")
+    with em.lock:
+        record = em.refresh_tokens.get(value)
+    if record is None:
+        # What the real service answers for a refresh token it cannot read.
+        raise AadError(400, "invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
+    if record.client_id != client_id:
+        raise grant_of_another_client()
+    if record.revoked_at is not None:
+        raise AadError(400, "invalid_grant", 50173,
+                       "The provided grant has expired due to it being revoked, a fresh auth token is needed. The user "
+                       f"might have changed or reset their password. The grant was issued on '{stamp7(record.issued)}' "
+                       "and the TokensValidFrom date (before which tokens are not valid) for this user is "
+                       f"'{stamp7(record.revoked_at)}'.")
+    if time.time() >= record.expires:
+        raise AadError(400, "invalid_grant", 700082,
+                       "The refresh token has expired due to inactivity. The token was issued on "
+                       f"{stamp7(record.issued)} and was inactive for {timespan(record.expires - record.issued)}.")
+    user = record.user
+    if tenant not in (record.tenant, *TENANT_ALIASES):
+        raise user_not_in_tenant(user, client_id, tenant)
+    # The scope is optional: without it the token is for the scopes first consented to.
+    scope = Scope((call.field("scope") or "").strip() or record.scope)
+    return user_token_reply(em, call, user, client_id, scope, record.scope)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -598,10 +959,15 @@ def acr_challenge(em, call, server):
 
 
 def acr_claims(em, server, subject, appid, tenant, grant_type, lifetime, expired):
+    """ACR's claims. An app's or managed identity's tokens name it in `appid`; a person's have no `appid` (None),
+    as in ACR's documented claim set of a user's tokens, which names the person in `sub` and has `tenant`."""
     iat, exp = validity(lifetime, expired)
-    return {"jti": str(uuid.uuid4()), "sub": subject, "nbf": iat, "exp": exp, "iat": iat,
-            "iss": em.directory.acr_issuer, "aud": server, "version": "1.0", "rid": uuid.uuid4().hex,
-            "grant_type": grant_type, "appid": appid, "tenant": tenant}
+    claims = {"jti": str(uuid.uuid4()), "sub": subject, "nbf": iat, "exp": exp, "iat": iat,
+              "iss": em.directory.acr_issuer, "aud": server, "version": "1.0", "rid": uuid.uuid4().hex,
+              "grant_type": grant_type, "appid": appid, "tenant": tenant}
+    if appid is None:
+        del claims["appid"]
+    return claims
 
 
 def acr_exchange(em, call, server):
@@ -620,7 +986,10 @@ def acr_exchange(em, call, server):
     # ACR takes the tenant from the token when the form leaves it out.
     if call.field("tenant") is not None and call.field("tenant") != claims["tid"]:
         return acr_error(401, "UNAUTHORIZED", "tenant mismatch")
-    refresh = acr_claims(em, server, claims.get("oid"), claims.get("appid"), claims["tid"], "refresh_token",
+    # A person's token (idtyp user) names the public client they signed in through as appid; ACR's roles are the
+    # person's, so their refresh token carries only the person (sub = oid), and roles are looked up by it.
+    appid = None if claims.get("idtyp") == "user" else claims.get("appid")
+    refresh = acr_claims(em, server, claims.get("oid"), appid, claims["tid"], "refresh_token",
                          em.lifetime("acr_refresh"), call.expired_tokens)
     refresh.update({"permissions": {"actions": ["read"], "notActions": None}, "roles": []})
     return json_reply(200, {"refresh_token": em.signer.sign(refresh)})
@@ -677,7 +1046,8 @@ def acr_token(em, call, server):
         return acr_error(401, "UNAUTHORIZED", "refresh token expired")
     access = acr_claims(em, server, claims.get("sub"), claims.get("appid"), claims.get("tenant"), "access_token",
                         em.lifetime("acr_access"), call.expired_tokens)
-    allowed = em.directory.actions(server, claims.get("appid"))
+    # Roles are keyed by the app's client id, or, in a person's tokens (no appid), by the person's object id.
+    allowed = em.directory.actions(server, claims.get("appid") or claims.get("sub"))
     access.update({"access": requested_access(allowed, bool(allowed), params.get("scope", [])), "roles": []})
     token = em.signer.sign(access)
     return json_reply(200, {"token": token, "access_token": token} if call.method == "GET"
@@ -700,7 +1070,7 @@ def anonymous_token(em, call, server):
     if failure := wrong_service(call.query, server):
         return failure
     access = acr_claims(em, server, "", None, None, "access_token", em.lifetime("acr_access"), call.expired_tokens)
-    del access["appid"], access["tenant"]
+    del access["tenant"]
     access.update({"access": requested_access(["pull"], False, call.query.get("scope", [])), "roles": []})
     token = em.signer.sign(access)
     return json_reply(200, {"token": token, "access_token": token})
@@ -736,6 +1106,12 @@ def control(em, call, action):
         return federated_token(em, call)
     if action == "aad-token" and call.method == "GET":
         return control_aad_token(em, call)
+    if action == "device-codes" and call.method == "GET":
+        return pending_device_codes(em)
+    if action == "device-codes/approve" and call.method == "POST":
+        return approve_device_code(em, call)
+    if action == "revoke" and call.method == "POST":
+        return revoke_sessions(em, call)
     return json_reply(404, {"error": f"no control endpoint {call.method} /_emulator/{action}"})
 
 
@@ -794,16 +1170,79 @@ def federated_token(em, call):
 
 
 def control_aad_token(em, call):
-    """An AAD access token as `az account get-access-token` would print it, for a fake az CLI."""
-    identity = em.directory.any_identity(call.arg("client_id"))
+    """An AAD access token as `az account get-access-token` would print it, for a fake az CLI: an app's or managed
+    identity's (`client_id`), or a person's signed in through the Azure CLI (`user`)."""
+    user = em.directory.user(call.arg("user")) if call.arg("user") else None
+    identity = None if user else em.directory.any_identity(call.arg("client_id"))
     lifetime = int_arg(call, "lifetime", em.lifetime("aad"))
-    if identity is None or lifetime is None:
-        return json_reply(400, {"error": "client_id must name a configured identity; lifetime an integer"})
-    tenant = call.arg("tenant") or identity.tenant
+    if (user or identity) is None or lifetime is None:
+        return json_reply(400, {"error": "client_id must name a configured identity, or user a configured user; "
+                                         "lifetime an integer"})
     resource = call.arg("resource") or "https://management.core.windows.net/"
     iat, exp = validity(lifetime)
-    return json_reply(200, {"accessToken": em.signer.sign(aad_claims(identity, tenant, resource, iat, exp)),
-                            "expires_on": exp, "tenant": tenant})
+    if user:
+        tenant = user.tenant
+        claims = user_claims(user, call.arg("client_id") or AZURE_CLI, resource, "user_impersonation", iat, exp)
+    else:
+        tenant = call.arg("tenant") or identity.tenant
+        claims = aad_claims(identity, tenant, resource, iat, exp)
+    return json_reply(200, {"accessToken": em.signer.sign(claims), "expires_on": exp, "tenant": tenant})
+
+
+def pending_device_codes(em):
+    """The device codes waiting for a person, as the sign-in page knows them (never the device_code itself)."""
+    with em.lock:
+        pending = [{"user_code": code.user_code, "client_id": code.client_id, "tenant": code.tenant,
+                    "scope": code.scope} for code in em.device_codes.values()
+                   if code.state == "pending" and not code.expired()]
+    return json_reply(200, {"pending": pending})
+
+
+def approve_device_code(em, call):
+    """The person at the verification URI: enters `user_code` (optional when only one code waits) and signs in as
+    `user`, or declines (`decline: true`). A person who is not in the code's tenant is let through here, and the
+    polling client gets AADSTS50020."""
+    spec = json_body(call)
+    if spec is None:
+        return json_reply(400, {"error": "a JSON object {user, user_code?, decline?}"})
+    decline = spec.get("decline") is True
+    user = em.directory.user(spec.get("user"))
+    if user is None and not decline:
+        return json_reply(400, {"error": f"user must name a configured user (UPN or object id), got "
+                                         f"{spec.get('user')!r}"})
+    with em.lock:
+        pending = [code for code in em.device_codes.values() if code.state == "pending" and not code.expired()]
+        if spec.get("user_code") is not None:
+            pending = [code for code in pending if code.user_code == str(spec["user_code"]).upper()]
+        if not pending:
+            named = f" with user_code {spec['user_code']!r}" if spec.get("user_code") is not None else ""
+            return json_reply(400, {"error": f"no pending device code{named}"})
+        if len(pending) > 1:
+            return json_reply(400, {"error": f"{len(pending)} pending device codes: name one by user_code"})
+        code = pending[0]
+        if decline:
+            code.state = "declined"
+        else:
+            code.state, code.user = "approved", user
+            if code.tenant not in (user.tenant, *TENANT_ALIASES):
+                code.failure = user_not_in_tenant(user, code.client_id, code.tenant)
+        return json_reply(200, {"user_code": code.user_code, "status": code.state,
+                                "user": user.upn if user else None})
+
+
+def revoke_sessions(em, call):
+    """"Revoke sessions" of a person: every refresh token they hold stops working (AADSTS50173)."""
+    spec = json_body(call)
+    user = em.directory.user((spec or {}).get("user"))
+    if user is None:
+        return json_reply(400, {"error": "a JSON object {user} naming a configured user (UPN or object id)"})
+    now = time.time()
+    with em.lock:
+        revoked = [record for record in em.refresh_tokens.values()
+                   if record.user is user and record.revoked_at is None]
+        for record in revoked:
+            record.revoked_at = now
+    return json_reply(200, {"revoked": len(revoked)})
 
 
 def fault_reply(endpoint, fault):
@@ -830,7 +1269,7 @@ def default_error_body(endpoint, status):
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "Error"
-    if endpoint == "aad_token":
+    if endpoint in ("aad_token", "aad_devicecode"):
         transient = status == 429 or status >= 500
         stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
         trace_id, correlation_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -864,6 +1303,8 @@ def route(method, path, directory):
         return "appservice", appservice, ("GET",)
     if len(parts) == 5 and parts[2:] == ["oauth2", "v2.0", "token"] and parts[1]:
         return "aad_token", lambda em, call: aad_token(em, call, parts[1]), ("POST",)
+    if len(parts) == 5 and parts[2:] == ["oauth2", "v2.0", "devicecode"] and parts[1]:
+        return "aad_devicecode", lambda em, call: aad_devicecode(em, call, parts[1]), ("POST",)
     if len(parts) >= 4 and parts[1] == "acr":
         server, rest = parts[2], "/".join(parts[3:])
         endpoint, handler, methods = {"v2": ("acr_challenge", acr_challenge, ("GET",)),

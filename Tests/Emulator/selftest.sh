@@ -26,6 +26,14 @@ ACR_RESOURCE=https://containerregistry.azure.net
 ACR_SCOPE=$ACR_RESOURCE/.default
 NULL_GUID=00000000-0000-0000-0000-000000000000
 SUBJECT=system:serviceaccount:default:builder
+CLI=04b07795-8ddb-461a-bbee-02f9e1bf7b46       # the Azure CLI's public client id
+PUB2=f2f2f2f2-0000-0000-0000-0000000000f2      # a second public client of the main configuration
+ALICE=alice@contoso.com                        # user of T1, AcrPull on myregistry
+ALICE_OID=e0000000-0000-0000-0000-0000000000e1
+BOB=bob@contoso.com                            # user of T1, no role
+BOB_OID=e0000000-0000-0000-0000-0000000000e2
+CAROL=carol@fabrikam.com                       # user of T2, AcrPush on myregistry
+CAROL_OID=e0000000-0000-0000-0000-0000000000e3
 
 passed=0
 failed=0
@@ -137,8 +145,14 @@ cat >"$WORK/main.json" <<EOF
     {"client_id": "$SYS_MI", "object_id": "b0000000-0000-0000-0000-0000000000b2", "tenant": "$T1", "system_assigned": true},
     {"client_id": "$USER_MI", "object_id": "d0000000-0000-0000-0000-0000000000d4", "tenant": "$T1"}
   ],
+  "users": [
+    {"upn": "$ALICE", "name": "Alice", "object_id": "$ALICE_OID", "tenant": "$T1"},
+    {"upn": "$BOB", "name": "Bob", "object_id": "$BOB_OID", "tenant": "$T1"},
+    {"upn": "$CAROL", "name": "Carol", "object_id": "$CAROL_OID", "tenant": "$T2"}
+  ],
+  "public_clients": ["$CLI", "$PUB2"],
   "registries": {
-    "$REG": {"roles": {"$APP": ["AcrPush"], "$SYS_MI": ["AcrPull"]}},
+    "$REG": {"roles": {"$APP": ["AcrPush"], "$SYS_MI": ["AcrPull"], "$ALICE_OID": ["AcrPull"], "$CAROL_OID": ["AcrPush"]}},
     "other.azurecr.io": {},
     "$PUBLIC": {"roles": {"$APP": ["AcrPush"]}, "anonymous_pull": true}
   }
@@ -151,7 +165,7 @@ cat >"$WORK/multi.json" <<EOF
    {"client_id": "$SYS_MI", "object_id": "b0000000-0000-0000-0000-0000000000b2", "tenant": "$T1"},
    {"client_id": "$USER_MI", "object_id": "d0000000-0000-0000-0000-0000000000d4", "tenant": "$T1"}]}
 EOF
-echo "{\"tenants\": [\"$T1\"], \"registries\": {}}" >"$WORK/empty.json"
+echo "{\"tenants\": [\"$T1\"], \"registries\": {}, \"public_clients\": [\"$PUB2\"]}" >"$WORK/empty.json"
 
 start_emulator main "$WORK/main.json" --tls-port-file "$WORK/main/tls-port"
 MAIN=$BASE
@@ -458,6 +472,275 @@ expect_status 200 "anonymous pull registry: Basic auth with a refresh token"
 check "anonymous pull registry: Basic auth still gets the roles' actions" claims_ok "$(jq -r .token "$WORK/body")" \
     '.access[0].actions == ["pull","push"] and .access[2].actions == ["*"] and .appid == $a' --arg a "$APP"
 
+echo "== 1b. A person's sign-in: device authorization grant"
+DEVICE_URL=$MAIN/$T1/oauth2/v2.0/devicecode
+USER_SCOPE="$ACR_SCOPE offline_access openid profile"
+ACR_SCOPES_ANSWERED="$ACR_RESOURCE/user_impersonation $ACR_RESOURCE/.default"
+devicecode() {  # devicecode SCOPE [URL] [CLIENT_ID] [curl args...] -- leaves $CODE and $UCODE
+    local scope=$1 url=${2:-$DEVICE_URL} client=${3:-$CLI}
+    shift $(($# < 3 ? $# : 3))
+    req POST "$url" -d "client_id=$client" --data-urlencode "scope=$scope" "$@"
+    CODE=$(jq -r '.device_code // empty' "$WORK/body" 2>/dev/null)
+    UCODE=$(jq -r '.user_code // empty' "$WORK/body" 2>/dev/null)
+}
+poll() {  # poll DEVICE_CODE [TOKEN_URL] [CLIENT_ID]
+    req POST "${2:-$TOKEN_URL}" -d grant_type=urn:ietf:params:oauth:grant-type:device_code -d "client_id=${3:-$CLI}" \
+        --data-urlencode "device_code=$1"
+}
+approve() { req POST "$MAIN/_emulator/device-codes/approve" -d "$1"; }
+sign_in() {  # sign_in USER SCOPE [TENANT] -- device code, approval and poll; leaves the token answer in the body
+    devicecode "$2" "$MAIN/${3:-$T1}/oauth2/v2.0/devicecode"
+    approve "{\"user\":\"$1\",\"user_code\":\"$UCODE\"}"
+    poll "$CODE" "$MAIN/${3:-$T1}/oauth2/v2.0/token"
+}
+req POST "$MAIN/_emulator/lifetimes" -d '{"device_interval":1}'
+expect_jq '.device_code == 900 and .device_interval == 1 and .aad_refresh == 7776000' "lifetimes: device_code and aad_refresh defaults, device_interval set"
+devicecode "$USER_SCOPE"
+expect_status 200 "devicecode"
+expect_json_type "devicecode"
+expect_jq 'keys_unsorted == ["user_code","device_code","verification_uri","expires_in","interval","message"]
+           and .verification_uri == "https://microsoft.com/devicelogin" and .expires_in == 900 and .interval == 1
+           and (.user_code | test("^[A-Z0-9]{9}$")) and (.device_code | length > 100) and (.device_code | startswith("eyJ") | not)' \
+    "devicecode: the documented fields, expires_in 900, interval as set"
+expect_jq '.message == "To sign in, use a web browser to open the page https://microsoft.com/devicelogin and enter the code \(.user_code) to authenticate."' \
+    "devicecode: message names the verification URI and the user code"
+CODE1=$CODE
+UCODE1=$UCODE
+req GET "$MAIN/_emulator/device-codes"
+expect_jq '. == {"pending":[{"user_code":$u,"client_id":$c,"tenant":$t,"scope":$s}]}' "control device-codes: the pending code" \
+    --arg u "$UCODE1" --arg c "$CLI" --arg t "$T1" --arg s "$USER_SCOPE"
+check "control device-codes: never the device_code" bash -c '! grep -qF "$1" "$2"' _ "$CODE1" "$WORK/body"
+poll "$CODE1"
+expect_aad_error 400 authorization_pending 70016 "The provided request has not yet been authorized by the user." "poll before approval"
+approve "{\"user\":\"$ALICE\"}"
+expect_status 200 "approve the only pending code without naming it"
+expect_jq '. == {"user_code":$u,"status":"approved","user":$a}' "approve: answer" --arg u "$UCODE1" --arg a "$ALICE"
+req GET "$MAIN/_emulator/device-codes"
+expect_jq '.pending == []' "an approved code is no longer pending"
+poll "$CODE1"
+expect_status 200 "poll after approval"
+expect_json_type "device code tokens"
+expect_jq 'keys_unsorted == ["token_type","scope","expires_in","ext_expires_in","access_token","refresh_token","id_token"]
+           and .token_type == "Bearer" and .scope == $s and .expires_in == 3599 and .ext_expires_in == 3599' \
+    "device code tokens: refresh_token (offline_access) and id_token (openid); .default answered as AAD does" --arg s "$ACR_SCOPES_ANSWERED"
+ALICE_AT=$(jq -r .access_token "$WORK/body")
+ALICE_RT=$(jq -r .refresh_token "$WORK/body")
+ALICE_ID=$(jq -r .id_token "$WORK/body")
+check "refresh token is opaque (not a JWT)" bash -c '[[ $1 != eyJ* && $1 != *.*.* && ${#1} -gt 100 ]]' _ "$ALICE_RT"
+check "person's access token: RS256 signature verifies" jwt_verifies "$ALICE_AT" "$SIGNING_PUB"
+check "person's access token: v1.0 user claims" claims_ok "$ALICE_AT" \
+    '.aud == $r and .iss == "https://sts.windows.net/\($t)/" and .tid == $t and .oid == $o and .appid == $c and .appidacr == "0"
+     and .idtyp == "user" and .upn == $u and .unique_name == $u and .name == "Alice" and .scp == "user_impersonation"
+     and .ver == "1.0" and (.sub | test("^[A-Za-z0-9_-]{43}$")) and .sub != .oid and .exp == .iat + 3599 and .nbf == .iat' \
+    --arg r "$ACR_RESOURCE" --arg t "$T1" --arg o "$ALICE_OID" --arg c "$CLI" --arg u "$ALICE"
+ALICE_SUB=$(jwt_claims "$ALICE_AT" | jq -r .sub)
+check "id_token: RS256 signature verifies" jwt_verifies "$ALICE_ID" "$SIGNING_PUB"
+check "id_token: v2.0 claims, aud = client id, iss = {base}/{tid}/v2.0" claims_ok "$ALICE_ID" \
+    '.aud == $c and .iss == "\($base)/\($t)/v2.0" and .tid == $t and .oid == $o and .sub == $sub
+     and .preferred_username == $u and .name == "Alice" and .ver == "2.0" and .exp == .iat + 3600 and .nbf == .iat' \
+    --arg c "$CLI" --arg base "$MAIN" --arg t "$T1" --arg o "$ALICE_OID" --arg sub "$ALICE_SUB" --arg u "$ALICE"
+poll "$CODE1"
+expect_aad_error 400 invalid_grant 70000 "The provided value for the input parameter 'device_code' is not valid." "a device code is redeemed once"
+poll "DAQABIQEAAAD--not-a-code"
+expect_aad_error 400 bad_verification_code 70000 "The provided value for the input parameter 'device_code' is not valid." "unknown device code"
+req POST "$TOKEN_URL" -d grant_type=urn:ietf:params:oauth:grant-type:device_code -d client_id=$CLI
+expect_aad_error 400 invalid_request 900144 "The request body must contain the following parameter: 'device_code'." "poll without device_code"
+
+devicecode "$ACR_SCOPE"
+CODE2=$CODE
+UCODE2=$UCODE
+devicecode "$ACR_SCOPE openid"
+CODE3=$CODE
+UCODE3=$UCODE
+approve "{\"user\":\"$ALICE\"}"
+expect_status 400 "approve without user_code when two codes are pending"
+approve "{\"user\":\"$ALICE\",\"user_code\":\"$UCODE2\"}"
+expect_status 200 "approve a code named by user_code"
+poll "$CODE2"
+expect_jq 'keys_unsorted == ["token_type","scope","expires_in","ext_expires_in","access_token"] and .scope == $s' \
+    "no offline_access, no openid: neither refresh_token nor id_token" --arg s "$ACR_SCOPES_ANSWERED"
+approve "{\"user\":\"$ALICE\",\"user_code\":\"$(tr 'A-Z' 'a-z' <<<"$UCODE3")\"}"
+expect_status 200 "approve: user_code in lower case, as a person may type it"
+poll "$CODE3"
+expect_jq 'keys_unsorted == ["token_type","scope","expires_in","ext_expires_in","access_token","id_token"]' "openid without offline_access: id_token, no refresh_token"
+approve "{\"user\":\"$ALICE\",\"user_code\":\"$UCODE3\"}"
+expect_status 400 "approve a code that is no longer pending"
+approve "{\"user\":\"$ALICE\"}"
+expect_status 400 "approve when no code is pending"
+devicecode "$USER_SCOPE"
+approve "{\"user\":\"nobody@contoso.com\",\"user_code\":\"$UCODE\"}"
+expect_status 400 "approve as an unknown user"
+approve "{\"user_code\":\"$UCODE\",\"decline\":true}"
+expect_status 200 "decline"
+expect_jq '.status == "declined"' "decline: answer"
+poll "$CODE"
+expect_aad_error 400 authorization_declined 65004 "User declined to consent to access the app." "poll a declined code"
+req POST "$MAIN/_emulator/lifetimes" -d '{"device_code":1}'
+devicecode "$USER_SCOPE"
+expect_jq '.expires_in == 1' "device_code lifetime applies to expires_in"
+sleep 1.2
+poll "$CODE"
+expect_aad_error 400 expired_token 70020 "The provided value for the input parameter 'device_code' is not valid. This device code has expired." "poll an expired code"
+req GET "$MAIN/_emulator/device-codes"
+expect_jq '.pending == []' "an expired code is no longer pending"
+approve "{\"user\":\"$ALICE\",\"user_code\":\"$UCODE\"}"
+expect_status 400 "approve an expired code"
+req POST "$MAIN/_emulator/lifetimes" -d '{"device_code":900}'
+
+devicecode "$USER_SCOPE"
+approve "{\"user\":\"$ALICE\",\"user_code\":\"$UCODE\"}"
+poll "$CODE" "$TOKEN_URL" "$PUB2"
+expect_aad_error 400 invalid_grant 700007 "The grant was issued for a different client id." "poll with another public client"
+poll "$CODE" "$TOKEN_URL" "$APP"
+expect_aad_error 401 invalid_client 7000218 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." "poll as a confidential app without a credential"
+poll "$CODE"
+expect_status 200 "the code still redeems for its own client"
+devicecode "$ACR_SCOPE" "$DEVICE_URL" "$APP"
+expect_aad_error 401 invalid_client 7000218 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." "devicecode for a confidential app"
+devicecode "$ACR_SCOPE" "$DEVICE_URL" "eeeeeeee-0000-0000-0000-000000000000"
+expect_aad_error 400 unauthorized_client 700016 "Application with identifier 'eeeeeeee-0000-0000-0000-000000000000' was not found in the directory '$T1'." "devicecode for an unknown client"
+devicecode "$ACR_SCOPE" "$DEVICE_URL" "$CLI" -d client_secret=x
+expect_aad_error 401 invalid_client 700025 "Client is public so neither 'client_assertion' nor 'client_secret' should be presented." "devicecode: a public client with a secret"
+req POST "$DEVICE_URL" -d client_id=$CLI
+expect_aad_error 400 invalid_request 900144 "The request body must contain the following parameter: 'scope'." "devicecode without scope"
+req POST "$DEVICE_URL" --data-urlencode "scope=$ACR_SCOPE"
+expect_aad_error 400 invalid_request 900144 "The request body must contain the following parameter: 'client_id'." "devicecode without client_id"
+devicecode "$ACR_SCOPE" "$MAIN/99999999-9999-9999-9999-999999999999/oauth2/v2.0/devicecode"
+expect_aad_error 400 invalid_request 90002 "Tenant '99999999-9999-9999-9999-999999999999' not found." "devicecode for an unknown tenant"
+devicecode "$ACR_SCOPE https://management.core.windows.net//.default"
+expect_aad_error 400 invalid_scope 700022 "The provided value for the input parameter scope is not valid because it contains more than one resource." "devicecode for two resources"
+req GET "$DEVICE_URL"
+expect_status 405 "GET on devicecode"
+
+echo "== 1b. A person's sign-in: tenants"
+sign_in "$CAROL" "$USER_SCOPE" organizations
+expect_status 200 "organizations: a person of another tenant signs in"
+CAROL_AT=$(jq -r .access_token "$WORK/body")
+CAROL_RT=$(jq -r .refresh_token "$WORK/body")
+check "organizations: the access token carries the person's home tenant" claims_ok "$CAROL_AT" \
+    '.tid == $t and .iss == "https://sts.windows.net/\($t)/" and .oid == $o and .upn == $u' --arg t "$T2" --arg o "$CAROL_OID" --arg u "$CAROL"
+check "organizations: the id_token too" claims_ok "$(jq -r .id_token "$WORK/body")" '.tid == $t and .iss == "\($base)/\($t)/v2.0"' \
+    --arg t "$T2" --arg base "$MAIN"
+sign_in "$BOB" "$USER_SCOPE" common
+expect_status 200 "common: a person signs in"
+check "common: home tenant" claims_ok "$(jq -r .access_token "$WORK/body")" '.tid == $t and .oid == $o' --arg t "$T1" --arg o "$BOB_OID"
+BOB_AT=$(jq -r .access_token "$WORK/body")
+BOB_RT=$(jq -r .refresh_token "$WORK/body")
+sign_in "$CAROL" "$USER_SCOPE" "$T1"
+expect_aad_error 400 invalid_grant 50020 "User account '$CAROL' from identity provider 'https://sts.windows.net/$T2/' does not exist in tenant '$T1' and cannot access the application '$CLI'(Microsoft Azure CLI) in that tenant." \
+    "a person approves a code of a tenant they are not in"
+
+echo "== 1b. Refresh tokens"
+refresh() {  # refresh REFRESH_TOKEN [CLIENT_ID] [TENANT] [curl args...]
+    local token=$1 client=${2:-$CLI} tenant=${3:-$T1}
+    shift $(($# < 3 ? $# : 3))
+    req POST "$MAIN/$tenant/oauth2/v2.0/token" -d grant_type=refresh_token -d "client_id=$client" \
+        --data-urlencode "refresh_token=$token" "$@"
+}
+refresh "$ALICE_RT" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_status 200 "refresh"
+expect_jq 'keys_unsorted == ["token_type","scope","expires_in","ext_expires_in","access_token","refresh_token","id_token"] and .scope == $s' \
+    "refresh: a new access token, a new refresh token, an id_token for openid" --arg s "$ACR_SCOPES_ANSWERED"
+ALICE_RT2=$(jq -r .refresh_token "$WORK/body")
+check "refresh: the access token is the person's" claims_ok "$(jq -r .access_token "$WORK/body")" '.oid == $o and .aud == $r and .idtyp == "user"' \
+    --arg o "$ALICE_OID" --arg r "$ACR_RESOURCE"
+check "refresh rotates the refresh token" test "$ALICE_RT2" != "$ALICE_RT"
+refresh "$ALICE_RT" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_status 200 "the old refresh token stays valid"
+refresh "$ALICE_RT2" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_status 200 "the new refresh token is valid"
+refresh "$ALICE_RT2"
+expect_status 200 "refresh without scope"
+expect_jq '.scope == $s and has("id_token") and has("refresh_token")' "refresh without scope: the scopes first consented to" --arg s "$ACR_SCOPES_ANSWERED"
+refresh "$ALICE_RT2" "$CLI" "$T1" --data-urlencode "scope=https://management.core.windows.net//.default offline_access"
+expect_jq '.scope == "https://management.core.windows.net//user_impersonation https://management.core.windows.net//.default" and (has("id_token") | not)' \
+    "refresh for another resource: its scopes, no id_token without openid"
+check "refresh for another resource: aud" claims_ok "$(jq -r .access_token "$WORK/body")" '.aud == "https://management.core.windows.net/"'
+refresh "$ALICE_RT2" "$CLI" organizations --data-urlencode "scope=$USER_SCOPE"
+expect_status 200 "refresh at /organizations"
+refresh "$ALICE_RT2" "$CLI" common --data-urlencode "scope=$USER_SCOPE"
+expect_status 200 "refresh at /common"
+refresh "$CAROL_RT" "$CLI" "$T2" --data-urlencode "scope=$USER_SCOPE"
+expect_status 200 "refresh at the home tenant of a token got through /organizations"
+check "refresh at the home tenant: tid" claims_ok "$(jq -r .access_token "$WORK/body")" '.tid == $t' --arg t "$T2"
+refresh "$ALICE_RT2" "$CLI" "$T2" --data-urlencode "scope=$USER_SCOPE"
+expect_aad_error 400 invalid_grant 50020 "User account '$ALICE' from identity provider 'https://sts.windows.net/$T1/' does not exist in tenant '$T2'" "refresh at a tenant the person is not in"
+refresh "$ALICE_RT2" "$CLI" "99999999-9999-9999-9999-999999999999"
+expect_aad_error 400 invalid_request 90002 "Tenant '99999999-9999-9999-9999-999999999999' not found." "refresh at an unknown tenant"
+refresh "1.AXkA-garbage" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_aad_error 400 invalid_grant 9002313 "Invalid request. Request is malformed or invalid." "refresh with an unknown refresh token"
+refresh "$ALICE_RT2" "$PUB2" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_aad_error 400 invalid_grant 700007 "The grant was issued for a different client id." "refresh token of another client"
+refresh "$ALICE_RT2" "$APP" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_aad_error 401 invalid_client 7000218 "The request body must contain the following parameter: 'client_assertion' or 'client_secret'." "refresh as a confidential app without a credential"
+refresh "$ALICE_RT2" "eeeeeeee-0000-0000-0000-000000000000" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_aad_error 400 unauthorized_client 700016 "Application with identifier 'eeeeeeee-0000-0000-0000-000000000000' was not found" "refresh by an unknown client"
+req POST "$TOKEN_URL" -d grant_type=refresh_token -d client_id=$CLI --data-urlencode "scope=$USER_SCOPE"
+expect_aad_error 400 invalid_request 900144 "The request body must contain the following parameter: 'refresh_token'." "refresh without refresh_token"
+refresh "$BOB_RT" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+BOB_RT2=$(jq -r .refresh_token "$WORK/body")
+req POST "$MAIN/_emulator/revoke" -d "{\"user\":\"$BOB\"}"
+expect_status 200 "revoke a person's sessions"
+expect_jq '. == {"revoked":2}' "revoke: both of the person's refresh tokens"
+for which in first rotated; do
+    if [ $which = first ]; then token=$BOB_RT; else token=$BOB_RT2; fi
+    refresh "$token" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+    expect_aad_error 400 invalid_grant 50173 "The provided grant has expired due to it being revoked, a fresh auth token is needed." "refresh with a revoked refresh token ($which)"
+    expect_jq '.error_description | test("The grant was issued on .\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{7}Z. and the TokensValidFrom date \\(before which tokens are not valid\\) for this user is .\\d{4}-")' \
+        "revoked ($which): issue date and TokensValidFrom as AAD writes them"
+done
+refresh "$ALICE_RT2" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_status 200 "revoking one person leaves the others' refresh tokens valid"
+req POST "$MAIN/_emulator/revoke" -d "{\"user\":\"$BOB\"}"
+expect_jq '. == {"revoked":0}' "revoke again: nothing left to revoke"
+req POST "$MAIN/_emulator/revoke" -d '{"user":"nobody@contoso.com"}'
+expect_status 400 "revoke an unknown user"
+sign_in "$BOB" "$USER_SCOPE"
+refresh "$(jq -r .refresh_token "$WORK/body")" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_status 200 "after a revocation, a new sign-in gets a working refresh token"
+req POST "$MAIN/_emulator/lifetimes" -d '{"aad_refresh":1}'
+refresh "$ALICE_RT2" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+SHORT_RT=$(jq -r .refresh_token "$WORK/body")
+sleep 1.2
+refresh "$SHORT_RT" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_aad_error 400 invalid_grant 700082 "The refresh token has expired due to inactivity." "refresh with an expired refresh token"
+expect_jq '.error_description | test("The token was issued on \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{7}Z and was inactive for 00:00:01\\.")' \
+    "expired refresh token: issue date and inactivity as AAD writes them"
+req POST "$MAIN/_emulator/lifetimes" -d '{"aad_refresh":7776000,"device_interval":5}'
+
+echo "== 1b. A person's tokens at ACR"
+exchange "$ALICE_AT"
+expect_status 200 "exchange a person's AAD access token"
+ALICE_ACR_RT=$(jq -r .refresh_token "$WORK/body")
+check "ACR refresh token of a person: sub = oid, tenant, no appid" claims_ok "$ALICE_ACR_RT" \
+    '.sub == $o and .tenant == $t and (has("appid") | not) and .grant_type == "refresh_token" and .aud == $reg' \
+    --arg o "$ALICE_OID" --arg t "$T1" --arg reg "$REG"
+acr_token "$ALICE_ACR_RT" --data-urlencode "scope=repository:team/app:pull,push" --data-urlencode "scope=registry:catalog:*"
+expect_status 200 "ACR access token for a person"
+check "a person with AcrPull gets pull only, and the catalog" bash -c \
+    'jq -e ".access == [{\"type\":\"repository\",\"name\":\"team/app\",\"actions\":[\"pull\"]},{\"type\":\"registry\",\"name\":\"catalog\",\"actions\":[\"*\"]}] and .sub == \$o and (has(\"appid\") | not)" --arg o "$1" >/dev/null' \
+    _ "$ALICE_OID" < <(access_claims)
+exchange "$CAROL_AT" "$REG" "$T2"
+expect_status 200 "exchange the token of a person signed in through /organizations"
+acr_token "$(jq -r .refresh_token "$WORK/body")" --data-urlencode "scope=repository:team/app:pull,push,delete"
+check "a person with AcrPush gets pull and push" bash -c 'jq -e ".access[0].actions == [\"pull\",\"push\"]" >/dev/null' < <(access_claims)
+exchange "$BOB_AT"
+expect_status 200 "exchange the token of a person without a role"
+acr_token "$(jq -r .refresh_token "$WORK/body")" --data-urlencode "scope=repository:team/app:pull" --data-urlencode "scope=registry:catalog:*"
+check "a person without a role gets no actions" bash -c \
+    'jq -e ".access == [{\"type\":\"repository\",\"name\":\"team/app\",\"actions\":[]},{\"type\":\"registry\",\"name\":\"catalog\",\"actions\":[]}]" >/dev/null' < <(access_claims)
+req GET "$MAIN/_emulator/aad-token?user=$ALICE"
+expect_status 200 "control aad-token for a person"
+check "control aad-token for a person: user claims, Azure CLI, management" claims_ok "$(jq -r .accessToken "$WORK/body")" \
+    '.idtyp == "user" and .oid == $o and .appid == $c and .aud == "https://management.core.windows.net/" and .tid == $t' \
+    --arg o "$ALICE_OID" --arg c "$CLI" --arg t "$T1"
+expect_jq '.tenant == $t' "control aad-token for a person: tenant" --arg t "$T1"
+exchange "$(jq -r .accessToken "$WORK/body")"
+acr_token "$(jq -r .refresh_token "$WORK/body")" -d "scope=repository:team/app:pull,push"
+check "a person's token from the fake az CLI gets the person's roles" bash -c 'jq -e ".access[0].actions == [\"pull\"]" >/dev/null' < <(access_claims)
+req GET "$MAIN/_emulator/aad-token?user=nobody@contoso.com"
+expect_status 400 "control aad-token for an unknown user"
+
 echo "== TLS listener (same emulator)"
 TLS_PORT=$(cat "$MAIN_STATE/tls-port" 2>/dev/null)
 check "--tls-port-file holds a port other than the HTTP one" test -n "$TLS_PORT" -a "$TLS_PORT" != "${MAIN##*:}"
@@ -496,14 +779,16 @@ echo "== 5. Control: stats, lifetimes, reset"
 req POST "$MAIN/_emulator/reset"
 expect_status 200 "reset"
 req GET "$MAIN/_emulator/stats"
-expect_jq '. == {"aad_token":0,"imds":0,"appservice":0,"acr_challenge":0,"acr_exchange":0,"acr_token":0}' "stats are zero after reset"
+expect_jq '. == {"aad_token":0,"aad_devicecode":0,"imds":0,"appservice":0,"acr_challenge":0,"acr_exchange":0,"acr_token":0}' "stats are zero after reset"
 aad -d grant_type=client_credentials -d client_id=$APP -d client_secret=wrong --data-urlencode scope=$ACR_SCOPE
 req GET "$MAIN/acr/$REG/v2/"
 req GET "$MAIN/acr/$REG/v2/"
 exchange "$AAD_TOKEN"
 req GET "$MAIN/msi/token?resource=x"
+req POST "$MAIN/$T1/oauth2/v2.0/devicecode" -d client_id=$CLI --data-urlencode "scope=$ACR_SCOPE"
+req POST "$MAIN/$T1/oauth2/v2.0/devicecode" -d client_id=$APP --data-urlencode "scope=$ACR_SCOPE"
 req GET "$MAIN/_emulator/stats"
-expect_jq '. == {"aad_token":1,"imds":0,"appservice":1,"acr_challenge":2,"acr_exchange":1,"acr_token":0}' "stats count requests of every status"
+expect_jq '. == {"aad_token":1,"aad_devicecode":2,"imds":0,"appservice":1,"acr_challenge":2,"acr_exchange":1,"acr_token":0}' "stats count requests of every status"
 req POST "$MAIN/_emulator/lifetimes" -d '{"acr_refresh":300,"acr_access":60,"aad":120,"managed_identity":600}'
 expect_status 200 "lifetimes"
 aad -d grant_type=client_credentials -d client_id=$APP -d client_secret=good-secret --data-urlencode scope=$ACR_SCOPE
@@ -518,9 +803,17 @@ req GET "$IMDS?api-version=2018-02-01&resource=$ACR_RESOURCE" -H 'Metadata: true
 expect_jq '.expires_in == "600"' "managed_identity lifetime applies"
 req POST "$MAIN/_emulator/lifetimes" -d '{"acr_refresh":"long"}'
 expect_status 400 "lifetimes rejects a non-integer"
+devicecode "$USER_SCOPE"
+PENDING_CODE=$CODE
 req POST "$MAIN/_emulator/reset"
 exchange "$AAD_TOKEN"
 check "reset restores lifetimes" claims_ok "$(jq -r .refresh_token "$WORK/body")" '.exp == .iat + 10800'
+req GET "$MAIN/_emulator/device-codes"
+expect_jq '.pending == []' "reset clears pending device codes"
+poll "$PENDING_CODE"
+expect_aad_error 400 bad_verification_code 70000 "The provided value for the input parameter 'device_code' is not valid." "reset forgets device codes"
+refresh "$ALICE_RT2" "$CLI" "$T1" --data-urlencode "scope=$USER_SCOPE"
+expect_aad_error 400 invalid_grant 9002313 "Invalid request. Request is malformed or invalid." "reset forgets refresh tokens"
 
 echo "== 5. Faults"
 fault() { req POST "$MAIN/_emulator/faults" -d "$1"; }
@@ -546,6 +839,30 @@ fault '{"endpoint":"aad_token","status":429,"retry_after":2}'
 aad -d grant_type=client_credentials -d client_id=$APP -d client_secret=good-secret --data-urlencode scope=$ACR_SCOPE
 expect_status 429 "status fault on aad_token"
 expect_jq '.error == "temporarily_unavailable" and (.error_codes | length == 1) and (.trace_id | length == 36) and (.error_description | startswith("AADSTS"))' "status fault on aad_token: AAD error shape"
+fault '{"endpoint":"aad_devicecode","status":503,"retry_after":3}'
+devicecode "$USER_SCOPE"
+expect_status 503 "status fault on aad_devicecode"
+check "status fault on aad_devicecode: Retry-After" test "$(header_value Retry-After)" = 3
+expect_jq '.error == "temporarily_unavailable" and .error_codes == [90033] and (.trace_id | length == 36) and (.error_description | startswith("AADSTS90033"))' \
+    "status fault on aad_devicecode: AAD error shape"
+devicecode "$USER_SCOPE"
+expect_status 200 "aad_devicecode answers again after the fault"
+fault '{"endpoint":"aad_devicecode","kind":"malformed"}'
+devicecode "$USER_SCOPE"
+check "malformed fault on aad_devicecode: a 200 that is not JSON" bash -c '[ "$1" = 200 ] && ! jq . "$2" >/dev/null 2>&1' _ "$STATUS" "$WORK/body"
+fault '{"endpoint":"aad_devicecode","kind":"expired_token"}'
+devicecode "$USER_SCOPE"
+expect_jq '.expires_in == 900' "expired_token fault on aad_devicecode: normal envelope"
+approve "{\"user\":\"$ALICE\",\"user_code\":\"$UCODE\"}"
+expect_status 400 "expired_token fault on aad_devicecode: the code is not pending"
+poll "$CODE"
+expect_aad_error 400 expired_token 70020 "The provided value for the input parameter 'device_code' is not valid. This device code has expired." "expired_token fault on aad_devicecode: the code has expired"
+fault '{"endpoint":"aad_devicecode","kind":"close"}'
+devicecode "$USER_SCOPE"
+check "close fault on aad_devicecode: empty reply (curl exit 52)" test "$CURL_RC" = 52
+fault '{"endpoint":"aad_token","status":500}'
+poll "$CODE"
+expect_jq '.error == "temporarily_unavailable" and .error_codes == [90033]' "status fault on aad_token while polling a device code: AAD error shape"
 fault '{"endpoint":"appservice","status":500}'
 req GET "$MSI?api-version=2019-08-01&resource=$ACR_RESOURCE" -H 'X-IDENTITY-HEADER: emulator-identity-header'
 expect_jq '.statusCode == 500 and (.message | type == "string")' "status fault on appservice: App Service error shape"
@@ -615,11 +932,17 @@ check "every log line is JSON with t, method, path, endpoint, status" \
     jq -e -s 'all(.[]; (.t | type == "number") and (.method | type == "string") and (.path | test("^/[^?]*$"))
                        and has("endpoint") and has("status"))' "$LOG"
 check "log endpoints are the documented names" \
-    jq -e -s '[.[].endpoint] | unique - [null, "aad_token","imds","appservice","acr_challenge","acr_exchange","acr_token","control"] == []' "$LOG"
+    jq -e -s '[.[].endpoint] | unique - [null, "aad_token","aad_devicecode","imds","appservice","acr_challenge","acr_exchange","acr_token","control"] == []' "$LOG"
 check "log has grant_type of AAD and ACR requests" \
     jq -e -s 'any(.[]; .endpoint == "aad_token" and .grant_type == "client_credentials") and any(.[]; .endpoint == "acr_token" and .grant_type == "refresh_token")' "$LOG"
 check "log records an unanswered (closed) request with a null status" jq -e -s 'any(.[]; .endpoint == "aad_token" and .status == null)' "$LOG"
 check "log holds no secrets, tokens or assertions" bash -c '! grep -q -e good-secret -e old-secret -e c-secret -e "eyJ" "$1"' _ "$LOG"
+check "log has the devicecode requests and the device_code and refresh_token grants" \
+    jq -e -s 'any(.[]; .endpoint == "aad_devicecode" and .status == 200 and (has("grant_type") | not))
+              and any(.[]; .endpoint == "aad_token" and .grant_type == "urn:ietf:params:oauth:grant-type:device_code")
+              and any(.[]; .endpoint == "aad_token" and .grant_type == "refresh_token")' "$LOG"
+check "log holds no device codes, user codes or AAD refresh tokens" bash -c \
+    '! grep -qF -e DAQABIQ -e 1.AXkA -e "$2" -e "$3" -e "$4" "$1"' _ "$LOG" "$UCODE1" "$UCODE2" "$UCODE3"
 
 echo "== Identity selection and --delay-ms (second configuration)"
 start_emulator multi "$WORK/multi.json" --delay-ms 300
@@ -638,11 +961,19 @@ elapsed_ms=$((($(date +%s%N) - started) / 1000000))
 check "--delay-ms does not delay control requests ($elapsed_ms ms)" test "$elapsed_ms" -lt 300
 req GET "$MULTI/msi/token?api-version=2019-08-01&resource=$ACR_RESOURCE&client_id=$SYS_MI" -H 'X-IDENTITY-HEADER: custom-header'
 expect_status 200 "App Service with the configured identity_header"
+devicecode "$USER_SCOPE" "$MULTI/$T1/oauth2/v2.0/devicecode"
+expect_status 200 "without public_clients, the Azure CLI is a public client"
+devicecode "$USER_SCOPE" "$MULTI/$T1/oauth2/v2.0/devicecode" "$PUB2"
+expect_aad_error 400 unauthorized_client 700016 "Application with identifier '$PUB2' was not found in the directory '$T1'." "without public_clients, no other public client"
 
 start_emulator empty "$WORK/empty.json"
 req GET "$BASE/metadata/identity/oauth2/token?api-version=2018-02-01&resource=$ACR_RESOURCE" -H 'Metadata: true'
 expect_status 400 "IMDS without managed identities"
 expect_jq '. == {"error":"invalid_request","error_description":"Identity not found"}' "no managed identity: body"
+devicecode "$USER_SCOPE" "$BASE/$T1/oauth2/v2.0/devicecode" "$PUB2"
+expect_status 200 "public_clients: a configured public client"
+devicecode "$USER_SCOPE" "$BASE/$T1/oauth2/v2.0/devicecode"
+expect_aad_error 400 unauthorized_client 700016 "Application with identifier '$CLI' was not found in the directory '$T1'." "public_clients given: the Azure CLI is no longer one"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -81,3 +81,69 @@ YAML
   kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null
   unset DOCKER_CONFIG DOCKER_CREDENTIAL_ACR_STORE
 }
+
+# podman reads credentials like skopeo (containers/image): only through credHelpers of its auth file. Run
+# after docker_suite, on its registry and its test/hello:1. As root, podman would otherwise read and write
+# /etc/containers, /run/libpod, /var/tmp, /etc/cni and ~: everything points into $WORK instead.
+podman_suite() {
+  local s="[podman]" port=${REGISTRY_PORT:-5055}
+  local reg="127.0.0.1:$port" dir="$WORK/podman"
+  local image="$reg/test/hello:1" pod="$dir/podman" calls="$dir/calls"
+  local runroot="$WORK/run"  # podman 4.3 refuses a runroot longer than 50 characters
+  mkdir -p "$dir/bin" "$dir/home"
+  docker-registry serve "$WORK/registry/config.yml" >>"$WORK/registry/registry.log" 2>&1 &
+  local registry_pid=$!
+  check "$s docker_suite's registry answers again on $reg" wait_for_http "http://$reg/v2/"
+
+  # podman checks storage.conf before it applies --root and --runroot, so the file names them too.
+  printf '[storage]\ndriver = "vfs"\ngraphroot = "%s"\nrunroot = "%s"\n' "$dir/root" "$runroot" >"$dir/storage.conf"
+  printf '[engine]\nevents_logger = "none"\ntmp_dir = "%s"\nimage_copy_tmp_dir = "%s"\n[network]\nnetwork_config_dir = "%s"\n' \
+    "$dir/tmp" "$dir/tmp" "$dir/net" >"$dir/containers.conf"
+  : >"$dir/registries.conf"
+  echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$dir/policy.json"
+  echo '{"credHelpers": {"'"$reg"'": "acr"}}' >"$dir/auth.json"
+  # The helper as podman finds it on PATH, logging each action it is asked for (not its input: a password).
+  printf '#!/bin/sh\necho "$1" >>"%s"\nexec "%s" "$@"\n' "$calls" "$HELPER" >"$dir/bin/docker-credential-acr"
+  # A private HOME: containers/image also reads ~/.docker/config.json and ~/.config/containers/auth.json.
+  cat >"$pod" <<SH
+#!/bin/sh
+exec env PATH="$dir/bin:\$PATH" HOME="$dir/home" XDG_CONFIG_HOME="$dir/home/.config" REGISTRY_AUTH_FILE="$dir/auth.json" \\
+  CONTAINERS_CONF="$dir/containers.conf" CONTAINERS_STORAGE_CONF="$dir/storage.conf" CONTAINERS_REGISTRIES_CONF="$dir/registries.conf" \\
+  podman --root "$dir/root" --runroot "$runroot" --storage-driver vfs "\$@"
+SH
+  chmod +x "$dir/bin/docker-credential-acr" "$pod"
+  export DOCKER_CREDENTIAL_ACR_STORE=secretservice
+  local pull="'$pod' pull --quiet --tls-verify=false --signature-policy '$dir/policy.json' '$image'"
+
+  : >"$calls"
+  check "$s podman login stores through the helper" \
+    bash -c "echo registry-pass | '$pod' login --tls-verify=false -u tester --password-stdin '$reg' 2>&1 | grep -q 'Login Succeeded'"
+  expect "$s ... asking it get, then store" 0 "get store" paste -sd' ' "$calls"
+  check "$s the password is in the keyring" test "$(secret-tool lookup server "$reg" docker_cli 1)" = registry-pass
+  check "$s the auth file holds no password" bash -c "! grep -q -e registry-pass -e '$(printf tester:registry-pass | base64)' '$dir/auth.json' &&
+    jq -e '.credHelpers[\"$reg\"] == \"acr\" and .auths[\"$reg\"] == null' '$dir/auth.json'"
+
+  : >"$calls"
+  check "$s podman pull with the helper's credentials" bash -c "$pull >/dev/null && '$pod' image exists '$image'"
+  expect "$s ... asking it get" 0 "get" paste -sd' ' "$calls"
+
+  : >"$calls"
+  check "$s podman logout erases through the helper" bash -c "'$pod' logout '$reg' 2>&1 | grep -qF 'Removed login credentials for $reg'"
+  expect "$s ... asking it erase" 0 "erase" paste -sd' ' "$calls"
+  check "$s the keyring item is gone" bash -c "! secret-tool lookup server '$reg' docker_cli 1"
+  check "$s the auth file still names the helper" jq -e '.credHelpers["'"$reg"'"] == "acr"' "$dir/auth.json"
+
+  # The proof that the credential comes from the helper: the helper has none, the same pull is refused;
+  # it has one that podman never saw (stored with the helper itself), the pull works.
+  "$pod" rmi --force "$image" >/dev/null 2>&1
+  : >"$calls"
+  check "$s without the helper's credential, pull is refused" \
+    bash -c "! $pull >'$dir/pull.log' 2>&1 && grep -q 'unauthorized: authentication required' '$dir/pull.log'"
+  expect "$s ... after asking it get" 0 "get" paste -sd' ' "$calls"
+  cred "$reg" tester registry-pass | "$HELPER" store
+  check "$s a credential stored with the helper alone: pull works" bash -c "$pull >/dev/null && '$pod' image exists '$image'"
+  "$HELPER" erase <<<"$reg" >/dev/null
+
+  kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null
+  unset DOCKER_CREDENTIAL_ACR_STORE
+}

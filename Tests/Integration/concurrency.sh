@@ -31,7 +31,7 @@ concurrency_suite() {
     bash -c "[ ! -s '$out/reads' ] || jq -e -s 'all(.[]; (.Username | ltrimstr(\"user\")) == (.Secret | ltrimstr(\"secret-\")))' '$out/reads'"
   check "$s one registry: one entry at the end" test "$(helper list | jq '[keys[] | select(test("same"))] | length')" = 1
   check "$s one registry: the survivor is whole" \
-    bash -c "helper() { printf %s \"\$2\" | \"$HELPER\" \"\$1\"; }; helper get same.example.com | jq -e '(.Username | ltrimstr(\"user\")) == (.Secret | ltrimstr(\"secret-\"))'"
+    bash -o pipefail -c "helper() { printf %s \"\$2\" | \"$HELPER\" \"\$1\"; }; helper get same.example.com | jq -e '(.Username | ltrimstr(\"user\")) == (.Secret | ltrimstr(\"secret-\"))'"
 
   for i in $(seq 0 2 63); do helper erase "par$i.example.com" >/dev/null; done
   helper erase same.example.com >/dev/null

@@ -32,7 +32,7 @@ YAML
   check "$s push a test image with skopeo" skopeo copy --quiet --format v2s2 --dest-tls-verify=false \
     --dest-creds "tester:registry-pass" "oci:$TESTDATA/image:latest" "docker://$reg/test/hello:1"
   check "$s docker reuses the stored credentials (manifest inspect)" \
-    bash -c "docker manifest inspect --insecure '$reg/test/hello:1' | jq -e '.schemaVersion == 2'"
+    bash -o pipefail -c "docker manifest inspect --insecure '$reg/test/hello:1' | jq -e '.schemaVersion == 2'"
 
   check "$s wrong password: docker login fails, nothing stored" \
     bash -c "! (echo wrong | docker login '$reg' -u tester --password-stdin) >/dev/null 2>&1 && test \"\$(secret-tool lookup server '$reg' docker_cli 1)\" = registry-pass"
@@ -55,7 +55,7 @@ YAML
     [ \$(stat -c %a '$fresh/config.json') = 600 ] && [ \$(stat -c %a '$fresh') = 700 ]"
   check "$s ... then docker login stores through the helper" bash -c "echo registry-pass | DOCKER_CONFIG='$fresh' docker login '$reg' -u tester --password-stdin 2>&1 | grep -q 'Login Succeeded' &&
     test \"\$(secret-tool lookup server '$reg' docker_cli 1)\" = registry-pass"
-  check "$s ... and docker reads with it" bash -c "DOCKER_CONFIG='$fresh' docker manifest inspect --insecure '$reg/test/hello:1' | jq -e '.schemaVersion == 2'"
+  check "$s ... and docker reads with it" bash -o pipefail -c "DOCKER_CONFIG='$fresh' docker manifest inspect --insecure '$reg/test/hello:1' | jq -e '.schemaVersion == 2'"
   expect "$s configure --global again: nothing to change" 0 \
     "$fresh/config.json already sends every registry to docker-credential-acr (credsStore); nothing to change" \
     env DOCKER_CONFIG="$fresh" "$HELPER" configure --global
@@ -132,6 +132,8 @@ SH
   expect "$s ... asking it erase" 0 "erase" paste -sd' ' "$calls"
   check "$s the keyring item is gone" bash -c "! secret-tool lookup server '$reg' docker_cli 1"
   check "$s the auth file still names the helper" jq -e '.credHelpers["'"$reg"'"] == "acr"' "$dir/auth.json"
+  # podman 4.3 overflows its stack here when a helper answers erase with "not found".
+  check "$s a second logout, with nothing stored, ends cleanly" "$pod" logout "$reg"
 
   # The proof that the credential comes from the helper: the helper has none, the same pull is refused;
   # it has one that podman never saw (stored with the helper itself), the pull works.

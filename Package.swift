@@ -80,8 +80,11 @@ let package = Package(
             dependencies: [
                 "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerCredentialProtocol",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            plugins: ["BuildInfo"]
         ),
+        // The commit a binary was built from, for `version`.
+        .plugin(name: "BuildInfo", capability: .buildTool()),
         // What Docker runs: answers from the stores and the token cache, and hands anything else to the
         // engine. Small on purpose: it starts for every registry operation.
         .executableTarget(
@@ -97,7 +100,8 @@ let package = Package(
             name: "docker-credential-acr-engine",
             dependencies: [
                 "ACRTokenExchange", "AzureIdentity", "CertificateAssertion", "Diagnostics", "DockerConfiguration",
-                "DockerCredentialProtocol", "HelperWiring", "HTTPClientTransport", "KubeletCredentialProvider", "SystemIO",
+                "DockerCredentialProtocol", "HelperWiring", "HTTPClientTransport", "HTTPTransport", "KubeletCredentialProvider",
+                "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -106,6 +110,6 @@ let package = Package(
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
         .testTarget(name: "KubeletCredentialProviderTests", dependencies: ["KubeletCredentialProvider"]),
         .testTarget(name: "DockerConfigurationTests", dependencies: ["DockerConfiguration"]),
-        .testTarget(name: "ACRTokenExchangeTests", dependencies: ["ACRTokenExchange", "AzureIdentity", "HTTPTransport"]),
+        .testTarget(name: "ACRTokenExchangeTests", dependencies: ["ACRTokenExchange", "AzureIdentity", "CredentialStores", "HTTPTransport"]),
     ]
 )

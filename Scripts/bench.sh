@@ -370,7 +370,7 @@ all_equal() { [ "$(tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -u)" = "$2" ] && ech
 
 para "# docker-credential-acr benchmarks" "" \
   "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: \`$(uname -srm)\`, $(nproc) CPUs; load average before/after: $load_before / $load_after" \
-  "- binary: \`$("$HELPER" version)\` built from $built_from (${BUILT#"$root"/}, $(du -h "$BUILT" | cut -f1)$([ ! -e "$engine" ] || echo "; its engine $(du -h "$engine" | cut -f1)"))" \
+  "- binary: \`$("$HELPER" version | head -n 1)\` built from $built_from (${BUILT#"$root"/}, $(du -h "$BUILT" | cut -f1)$([ ! -e "$engine" ] || echo "; its engine $(du -h "$engine" | cut -f1)"))" \
   "- references: docker-credential-secretservice $("$REFERENCE" version) (Debian's source, $(go version | cut -d' ' -f3)), secret-tool $(dpkg-query -W -f='${Version}' libsecret-tools), gnome-keyring $(dpkg-query -W -f='${Version}' gnome-keyring), $(jq --version), $(hyperfine --version)" \
   "- one private gnome-keyring (Scripts/with-keyring.sh) for every keyring row; times from hyperfine (--warmup, sh with its start-up subtracted), $RUNS runs, $SLOW_RUNS for the $MANY-entry keyring rows" \
   "- ratio = our median / the reference's median" ""

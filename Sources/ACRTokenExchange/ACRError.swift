@@ -51,7 +51,8 @@ public enum ACRError: Error, Sendable, CustomStringConvertible {
             "\(server): \(error); check the network path to the registry (proxy, firewall, DNS)"
         case .storedTokenExpired(let server):
             "\(server): the stored token has expired and no Azure identity is configured to renew it; "
-                + "log in again (az acr login --expose-token | docker-credential-acr import), or configure an identity"
+                + "sign in (docker-credential-acr login), log in again (az acr login --expose-token | docker-credential-acr import), "
+                + "or configure an identity"
         }
     }
 }

@@ -43,6 +43,9 @@ public struct RegistryCredentials: CredentialStore {
     /// AAD tokens are reused while they have this much life left (they live about an hour).
     static let azureADTokenMargin: Int64 = 300
 
+    /// `docker-credential-acr login`'s sign-ins, in the same store.
+    public var signIns: StoredSignIns { StoredSignIns(cache: store, now: now) }
+
     public func loginServer(_ address: ServerAddress) -> LoginServer? {
         LoginServer(address, mapped: configuration.mappedHosts)
     }
@@ -59,7 +62,7 @@ public struct RegistryCredentials: CredentialStore {
         let settings = configuration.registries[server.name]?.identity ?? IdentitySettings()
         let source: (any IdentitySource)?
         do {
-            source = try IdentityResolver(environment: environment, cloud: server.cloud).source(settings)
+            source = try IdentityResolver(environment: environment, cloud: server.cloud, signIns: signIns).source(settings)
         } catch {
             throw ACRError.identity(server, error)
         }
@@ -73,7 +76,7 @@ public struct RegistryCredentials: CredentialStore {
     }
 
     /// The cached refresh token while it is fresh, else a new one, derived by one process at a time.
-    func refreshToken(for server: LoginServer, source: any IdentitySource, settings: IdentitySettings) async throws -> String {
+    public func refreshToken(for server: LoginServer, source: any IdentitySource, settings: IdentitySettings) async throws -> String {
         let key = TokenKey(kind: .acrRefreshToken, scope: server.name, identity: source.cacheIdentity)
         let margin = configuration.refreshMargin(for: server)
         let cached = try store.cachedToken(for: key)
@@ -120,6 +123,7 @@ public struct RegistryCredentials: CredentialStore {
         } catch {
             throw ACRError.identity(server, error)
         }
+        if let renewed = token.renewedSignIn { try signIns.save(renewed) }
         if token.expiresOn > now() {
             try store.saveToken(CachedToken(token: token.accessToken, expiresOn: token.expiresOn), for: key)
         }
@@ -138,7 +142,7 @@ public struct RegistryCredentials: CredentialStore {
     /// Removes the stored credential and, for a login server, its cached tokens.
     public func remove(_ server: ServerAddress) throws -> Bool {
         let removed = try store.remove(server)
-        if let login = loginServer(server) { try store.removeTokens(scope: login.name) }
+        if let login = loginServer(server) { try store.removeTokens(.scope(login.name)) }
         return removed
     }
 

@@ -5,11 +5,14 @@ public struct AzureADToken: Sendable, Equatable {
     public var expiresOn: Int64
     /// The tenant that issued it (`tid`), when the token says.
     public var tenant: String?
+    /// A person's sign-in with the new refresh token Azure AD answered with, to keep in place of the old.
+    public var renewedSignIn: SignIn?
 
-    public init(accessToken: String, expiresOn: Int64, tenant: String?) {
+    public init(accessToken: String, expiresOn: Int64, tenant: String?, renewedSignIn: SignIn? = nil) {
         self.accessToken = accessToken
         self.expiresOn = expiresOn
         self.tenant = tenant
+        self.renewedSignIn = renewedSignIn
     }
 
     /// Takes expiry and tenant from the token's own claims where the answer did not give them.

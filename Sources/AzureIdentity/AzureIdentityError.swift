@@ -13,6 +13,12 @@ public enum AzureIdentityError: Error, Sendable, CustomStringConvertible {
     case azureCLIFailed(String)
     case azureCLINotLoggedIn
     case insecureEndpoint(variable: String, url: String)
+    case signInDeclined
+    case signInCodeExpired
+    /// Azure AD's answer to a sign-in lacks something the helper needs to keep it.
+    case signInIncomplete(String)
+    /// The store that keeps the sign-in could not be read.
+    case signInUnreadable(String)
 
     public var description: String {
         switch self {
@@ -33,6 +39,11 @@ public enum AzureIdentityError: Error, Sendable, CustomStringConvertible {
         case .azureCLINotLoggedIn: "Azure CLI: not logged in; run `az login`"
         case .insecureEndpoint(let variable, let url):
             "\(variable)=\(url) is refused: plain http:// is accepted only for 127.0.0.1, ::1 and localhost; use https://"
+        case .signInDeclined: "the sign-in was declined in the browser; run `docker-credential-acr login` again to retry"
+        case .signInCodeExpired:
+            "the code expired before the sign-in was completed; run `docker-credential-acr login` again and enter the new code within its time"
+        case .signInIncomplete(let reason): "the sign-in cannot be kept: \(reason); try again, or use another identity"
+        case .signInUnreadable(let reason): "cannot read the sign-in of `docker-credential-acr login`: \(reason)"
         }
     }
 }
@@ -60,7 +71,8 @@ public struct AADError: Sendable, Equatable, CustomStringConvertible {
         case 700024: "the client assertion is outside its valid time range; check the machine's clock, and that the federated token file is being refreshed"
         case 70021: "no federated identity credential matches the token's issuer and subject; add one to the app registration for this service account"
         case 700027: "the client assertion's signature is not valid; check that the certificate is the one uploaded to the app registration"
-        case 700082: "the refresh token has expired from inactivity; sign in again"
+        case 700082, 70008: "the sign-in has expired (unused for too long); run `docker-credential-acr login` again"
+        case 50173, 50133: "the sign-in was revoked (a password change, or an administrator revoked the sessions); run `docker-credential-acr login` again"
         case 53003: "blocked by a Conditional Access policy; ask the tenant's administrator"
         default: nil
         }

@@ -66,11 +66,21 @@ public struct ClientCredentialsSource: IdentitySource {
     static let jwtBearer = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 }
 
-/// Reads Azure AD's token endpoint answers: `{"access_token","expires_in",…}` or its error shape.
+/// Reads Azure AD's token endpoint answers: `{"access_token","expires_in","refresh_token"?,"id_token"?}`,
+/// or its error shape.
 enum AzureADAnswer {
+    /// A successful answer; the refresh and ID tokens come only for a person's sign-in.
+    struct Grant {
+        var token: AzureADToken
+        var refreshToken: String?
+        var idToken: JWT?
+    }
+
     private struct Success: Decodable {
         var access_token: String
         var expires_in: FlexibleNumber?
+        var refresh_token: String?
+        var id_token: String?
     }
 
     private struct Failure: Decodable {
@@ -80,16 +90,26 @@ enum AzureADAnswer {
     }
 
     static func token(from response: HTTPResponse, source: String, now: Int64) throws(AzureIdentityError) -> AzureADToken {
-        let body = Data(response.body)
-        if response.status == 200, let success = try? JSONDecoder().decode(Success.self, from: body) {
-            return AzureADToken(accessToken: success.access_token, expiresOn: success.expires_in.map { now + $0.value }, now: now)
+        try grant(from: response, source: source, now: now).token
+    }
+
+    static func grant(from response: HTTPResponse, source: String, now: Int64) throws(AzureIdentityError) -> Grant {
+        if response.status == 200, let success = try? JSONDecoder().decode(Success.self, from: Data(response.body)) {
+            return Grant(
+                token: AzureADToken(accessToken: success.access_token, expiresOn: success.expires_in.map { now + $0.value }, now: now),
+                refreshToken: success.refresh_token, idToken: success.id_token.flatMap(JWT.init))
         }
-        if let failure = try? JSONDecoder().decode(Failure.self, from: body) {
-            throw .rejected(source: source, AADError(
-                error: failure.error, code: failure.error_codes?.first,
-                summary: summary(of: failure.error_description ?? failure.error)))
+        throw failure(of: response, source: source)
+    }
+
+    /// Why an answer is not a token: Azure AD's error body, else its status.
+    static func failure(of response: HTTPResponse, source: String) -> AzureIdentityError {
+        guard let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body)) else {
+            return .unexpectedAnswer(source: source, status: response.status)
         }
-        throw .unexpectedAnswer(source: source, status: response.status)
+        return .rejected(source: source, AADError(
+            error: failure.error, code: failure.error_codes?.first,
+            summary: summary(of: failure.error_description ?? failure.error)))
     }
 
     /// "AADSTS7000215: Invalid client secret provided. Ensure … Trace ID: …" → its first sentence.
@@ -129,6 +149,7 @@ extension IdentityKind {
         case .servicePrincipalCertificate: "service principal (AZURE_CLIENT_CERTIFICATE_PATH)"
         case .workloadIdentity: "workload identity (AZURE_FEDERATED_TOKEN_FILE)"
         case .managedIdentity: "managed identity"
+        case .signedInUser: "signed-in user (docker-credential-acr login)"
         case .azureCLI: "Azure CLI"
         }
     }

@@ -21,20 +21,27 @@ public struct IdentityCandidate: Sendable {
     public let reason: String
 }
 
-/// Picks the identity source from the Azure SDKs' standard variables, in the documented order:
-/// service principal with secret, with certificate, workload identity, managed identity, Azure CLI.
+/// Picks the identity source from the Azure SDKs' standard variables, in the documented order (that of
+/// the SDKs' DefaultAzureCredential): service principal with secret, with certificate, workload identity,
+/// managed identity, a person's `docker-credential-acr login`, Azure CLI.
 /// The first one that is configured is used; one that is configured but fails is reported, never
 /// silently skipped, so the user learns what is wrong with the identity they meant.
-public struct IdentityResolver: Sendable {
+public struct IdentityResolver {
     public let environment: [String: String]
     public let cloud: AzureCloud
     /// Whether this machine is an Azure VM, where IMDS answers; probing it elsewhere only costs time.
     public let isAzureVM: Bool
+    /// Where `docker-credential-acr login` kept a sign-in; nil where no store is at hand.
+    public let signIns: (any SignInKeeper)?
 
-    public init(environment: [String: String], cloud: AzureCloud, isAzureVM: Bool = IdentityResolver.detectAzureVM()) {
+    public init(
+        environment: [String: String], cloud: AzureCloud, isAzureVM: Bool = IdentityResolver.detectAzureVM(),
+        signIns: (any SignInKeeper)? = nil
+    ) {
         self.environment = environment
         self.cloud = cloud
         self.isAzureVM = isAzureVM
+        self.signIns = signIns
     }
 
     public static let imdsVariable = "DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT"
@@ -105,6 +112,11 @@ public struct IdentityResolver: Sendable {
                         isAzureVM ? "this machine is an Azure VM" : "the configuration file asks for it")
                 }
                 skip(kind, "not an Azure VM, and neither IDENTITY_ENDPOINT nor \(Self.imdsVariable) is set")
+            case .signedInUser:
+                if let signIn = try signIns?.signIn(authorityHost: authority) {
+                    return use(SignedInUserSource(signIn: signIn), "signed in as \(signIn.username) with `docker-credential-acr login`")
+                }
+                skip(kind, "no sign-in; `docker-credential-acr login` makes one")
             case .azureCLI:
                 if let az = ChildProcess.find("az", path: environment["PATH"]) {
                     return use(AzureCLISource(executable: az, tenantID: settings.tenant), "`az` is at \(az)")
@@ -116,7 +128,7 @@ public struct IdentityResolver: Sendable {
     }
 
     /// `AZURE_AUTHORITY_HOST` (the workload-identity webhook sets it, with a trailing slash), else the cloud's.
-    func authorityHost() throws(AzureIdentityError) -> String {
+    public func authorityHost() throws(AzureIdentityError) -> String {
         guard let host = value("AZURE_AUTHORITY_HOST") else { return cloud.authorityHost }
         try EndpointPolicy.check(host, variable: "AZURE_AUTHORITY_HOST")
         return host.hasSuffix("/") ? host : host + "/"

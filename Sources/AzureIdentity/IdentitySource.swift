@@ -41,6 +41,8 @@ public enum IdentityKind: String, CaseIterable, Sendable {
     case servicePrincipalCertificate = "certificate"
     case workloadIdentity = "workload-identity"
     case managedIdentity = "managed-identity"
+    /// A person's sign-in with `docker-credential-acr login`.
+    case signedInUser = "signed-in-user"
     case azureCLI = "azure-cli"
 }
 

@@ -146,11 +146,11 @@ extension FileStore: TokenCache {
         } ?? []
     }
 
-    public func removeTokens(scope: String) throws {
-        guard try read(TokenContents.self, from: tokenFile)?.tokens.values.contains(where: { $0.scope == scope }) == true
-        else { return }
+    public func removeTokens(_ selector: TokenSelector) throws {
+        func selected(_ token: StoredToken) -> Bool { selector.selects(scope: token.scope, identity: token.identity) }
+        guard try read(TokenContents.self, from: tokenFile)?.tokens.values.contains(where: selected) == true else { return }
         try update(tokenFile, default: TokenContents(tokens: [:])) {
-            $0.tokens = $0.tokens.filter { $0.value.scope != scope }
+            $0.tokens = $0.tokens.filter { !selected($0.value) }
         }
     }
 }

@@ -268,8 +268,9 @@ extension SecretServiceStore: TokenCache {
         }.sorted { $0.token.expiresOn < $1.token.expiresOn }
     }
 
-    public func removeTokens(scope: String) throws {
-        for item in try items(["scope": scope], schema: tokenSchema) { try item.delete() }
+    public func removeTokens(_ selector: TokenSelector) throws {
+        let (name, value) = selector.attribute
+        for item in try items([name: value], schema: tokenSchema) { try item.delete() }
     }
 }
 

@@ -18,6 +18,8 @@ public struct TokenKey: Hashable, Sendable {
     public enum Kind: String, Sendable {
         case acrRefreshToken = "acr-refresh-token"
         case azureADToken = "aad-access-token"
+        /// A person's Azure AD sign-in (its refresh token), from `docker-credential-acr login`.
+        case azureADSignIn = "aad-sign-in"
     }
 
     public var kind: Kind
@@ -38,12 +40,33 @@ public struct TokenKey: Hashable, Sendable {
     }
 }
 
+/// Which cached tokens to drop.
+public enum TokenSelector: Sendable {
+    case scope(String)
+    case identity(String)
+
+    /// As a keyring attribute.
+    var attribute: (name: String, value: String) {
+        switch self {
+        case .scope(let scope): ("scope", scope)
+        case .identity(let identity): ("identity", identity)
+        }
+    }
+
+    func selects(scope: String, identity: String) -> Bool {
+        switch self {
+        case .scope(let wanted): scope == wanted
+        case .identity(let wanted): identity == wanted
+        }
+    }
+}
+
 /// Derived tokens, kept in the same store as credentials but apart from them: `list` never shows them.
 public protocol TokenCache {
     func cachedToken(for key: TokenKey) throws -> CachedToken?
     func saveToken(_ token: CachedToken, for key: TokenKey) throws
-    /// Drops every cached token whose scope is `scope`, for every identity.
-    func removeTokens(scope: String) throws
+    /// Drops every cached token with that scope (for every identity), or of that identity (for every scope).
+    func removeTokens(_ selector: TokenSelector) throws
     /// Every cached token, for `diagnose` to show their expiry.
     func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)]
 }

@@ -275,7 +275,9 @@ struct RegistryChecks {
     ) async -> IdentityOutcome {
         var outcome = IdentityOutcome()
         let settings = configuration.registries[name]?.identity ?? IdentitySettings()
-        let resolver = IdentityResolver(environment: tools.environment, cloud: server.cloud, isAzureVM: tools.isAzureVM)
+        let resolver = IdentityResolver(
+            environment: tools.environment, cloud: server.cloud, isAzureVM: tools.isAzureVM,
+            signIns: store.map { StoredSignIns(cache: $0, now: tools.now) })
         let title = "Azure identity"
         func skipRest(_ reason: String) {
             checks.append(check(.aadToken, .skipped, "Azure AD token", reason))
@@ -299,7 +301,7 @@ struct RegistryChecks {
                     .identitySource, .error, title,
                     "no Azure identity is configured, and nothing is stored for \(name): Docker gets no credential ("
                         + skipped.joined(separator: "; ") + ")",
-                    fix: "set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal), run `az login`, "
+                    fix: "sign in with `docker-credential-acr login`, set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal), run `az login`, "
                         + "or store a token: az acr login --name \(name.split(separator: ".")[0]) --expose-token | docker-credential-acr import"))
             }
             skipRest("no Azure identity")

@@ -12,6 +12,27 @@ import Glibc
 public enum HelperVersion {
     public static let name = "docker-credential-acr"
     public static let version = "0.3.0"
+
+    /// Docker's one-line `version` answer, then where the binary comes from.
+    public static var description: String {
+        CredentialHelper.version(name: name, version: version) + "commit \(BuildInfo.commit) (\(BuildInfo.commitDate)), \(build)\n"
+    }
+
+    private static var build: String {
+        #if DEBUG
+        let configuration = "debug"
+        #else
+        let configuration = "release"
+        #endif
+        #if arch(x86_64)
+        let architecture = "x86_64"
+        #elseif arch(arm64)
+        let architecture = "arm64"
+        #else
+        let architecture = "other architecture"
+        #endif
+        return "\(configuration) build, Linux \(architecture)"
+    }
 }
 
 /// Everything an action needs, built from the process's environment.
@@ -64,7 +85,7 @@ public enum ProtocolAction: String, CaseIterable, Sendable {
             case .get: output = try await helper.get(input: input)
             case .erase: try helper.erase(input: input); output = nil
             case .list: output = try helper.list()
-            case .version: output = CredentialHelper.version(name: HelperVersion.name, version: HelperVersion.version)
+            case .version: output = HelperVersion.description
             }
             if let output { Output.write(output, to: STDOUT_FILENO) }
             return 0

@@ -7,6 +7,7 @@ import DockerConfiguration
 import DockerCredentialProtocol
 import FoundationEssentials
 import HTTPClientTransport
+import HTTPTransport
 import HelperWiring
 import KubeletCredentialProvider
 import SystemIO
@@ -23,7 +24,8 @@ struct DockerCredentialACR: AsyncParsableCommand {
             Docker runs this helper when ~/.docker/config.json says "credsStore": "acr". It keeps the \
             credentials of every registry in the Secret Service keyring, or in a private file where no \
             keyring answers. For Azure Container Registry login servers (*.azurecr.io, .azurecr.cn, \
-            .azurecr.us) it derives tokens from the machine's Azure identity and caches them.
+            .azurecr.us) it derives tokens from the machine's Azure identity, or from your own sign-in \
+            (`login`), and caches them.
 
             Store: DOCKER_CREDENTIAL_ACR_STORE=secretservice|file|auto (default auto: the \
             keyring when one answers on the session bus, else \
@@ -32,8 +34,11 @@ struct DockerCredentialACR: AsyncParsableCommand {
             Exit status: 0 on success, 1 when the action failed (one line on stdout says why), \
             64 for a usage error.
             """,
-        version: HelperVersion.version,
-        subcommands: [Store.self, Get.self, Erase.self, List.self, Version.self, Import.self, Diagnose.self, Kubelet.self, Configure.self]
+        version: HelperVersion.description.trimmingCharacters(in: .newlines),
+        subcommands: [
+            Store.self, Get.self, Erase.self, List.self, Version.self, Import.self, Login.self, Logout.self, Diagnose.self,
+            Kubelet.self, Configure.self,
+        ]
     )
 
     /// The protocol actions that docker-credential-acr hands over skip the argument parser: its first
@@ -87,6 +92,7 @@ struct Store: AsyncParsableCommand {
             Reads {"ServerURL":"…","Username":"…","Secret":"…"} from stdin. An ACR token (as printed by \
             `az acr login --expose-token`) stored under any user name is stored under \
             00000000-0000-0000-0000-000000000000, the only user ACR accepts with it.
+            Example: echo '{"ServerURL":"registry.example.com","Username":"me","Secret":"…"}' | docker-credential-acr store
             """#)
 
     func run() async throws {
@@ -111,7 +117,8 @@ struct Get: AsyncParsableCommand {
 
 struct Erase: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remove the credential for the server URL on stdin (and an ACR server's cached tokens).")
+        abstract: "Remove the credential for the server URL on stdin (and an ACR server's cached tokens).",
+        discussion: "Example: echo registry.example.com | docker-credential-acr erase")
 
     func run() async throws {
         try await runProtocolAction(.erase)
@@ -120,7 +127,8 @@ struct Erase: AsyncParsableCommand {
 
 struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print every stored server URL with its username, as a JSON object.")
+        abstract: "Print every stored server URL with its username, as a JSON object.",
+        discussion: "Example: docker-credential-acr list")
 
     func run() async throws {
         try await runProtocolAction(.list)
@@ -128,7 +136,9 @@ struct List: AsyncParsableCommand {
 }
 
 struct Version: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the helper's name and version.")
+    static let configuration = CommandConfiguration(
+        abstract: "Print the helper's name and version (Docker's format), then the commit it was built from.",
+        discussion: "Example: docker-credential-acr version")
 
     func run() async throws {
         try await runProtocolAction(.version)
@@ -290,5 +300,117 @@ struct Configure: AsyncParsableCommand {
             Output.write("docker-credential-acr configure: \(error)\n", to: STDERR_FILENO)
             throw ExitCode.failure
         }
+    }
+}
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Sign in to Azure AD as yourself with a code (no browser here, no Azure CLI needed).",
+        discussion: """
+            Prints a code and a web page to enter it on, on any device, and waits until you have signed in. \
+            The sign-in's refresh token is kept in the keyring; ACR tokens are then derived from it silently, \
+            for every registry in the cloud, until Azure AD ends it (90 days unused, a password change, or \
+            revoked sessions). Identities configured in the environment (service principal, workload or managed \
+            identity) come first; the Azure CLI comes after. With a REGISTRY, the registry's cloud is used and \
+            the registry is asked for a token at once, to show that the sign-in works there.
+
+            Examples:
+              docker-credential-acr login myregistry.azurecr.io
+              docker-credential-acr login --tenant contoso.onmicrosoft.com
+            """)
+
+    @Option(help: ArgumentHelp("The tenant to sign in to, an id or a domain; organizations: your home tenant.", valueName: "tenant"))
+    var tenant = DeviceCodeFlow.anyOrganization
+
+    @Option(help: ArgumentHelp("The public client application to sign in with; by default the Azure CLI's.", valueName: "id"))
+    var clientID = DeviceCodeFlow.azureCLIClientID
+
+    @Argument(help: "A login server to use the sign-in for (its cloud), checked at once.")
+    var registry: String?
+
+    func run() async throws {
+        do {
+            let credentials = try Wiring(connection: .live).registryCredentials()
+            let server = try registry.map { try SignInTarget.loginServer($0, credentials) }
+            let resolver = SignInTarget.resolver(server, credentials)
+            let flow = DeviceCodeFlow(authorityHost: try resolver.authorityHost(), tenant: tenant, clientID: clientID)
+            let timeout = credentials.configuration.timeout
+            let prompt = try await flow.start(context: IdentityContext(connection: .live, budget: RequestBudget(total: timeout), now: credentials.now))
+            Output.write(prompt.message + "\n", to: STDERR_FILENO)
+            let (signIn, _) = try await flow.waitForApproval(prompt, connection: .live, requestTimeout: timeout, now: credentials.now)
+            try credentials.signIns.save(signIn)
+            Output.write("Signed in as \(signIn.username) (tenant \(signIn.tenant)); `docker-credential-acr logout` forgets it.\n", to: STDOUT_FILENO)
+
+            let settings = server.flatMap { credentials.configuration.registries[$0.name]?.identity } ?? IdentitySettings()
+            if let used = try resolver.candidates(settings).last, used.source != nil, used.kind != .signedInUser {
+                Output.write(
+                    "note: \(used.kind.label) comes first here (\(used.reason)); the sign-in is used where it is not\n",
+                    to: STDERR_FILENO)
+            }
+            guard let server else { return }
+            let token = try await credentials.refreshToken(for: server, source: SignedInUserSource(signIn: signIn), settings: settings)
+            let expiry = JWT(token)?.expiresOn.map { " until \(Self.clockTime($0))" } ?? ""
+            Output.write("\(server) accepts the sign-in: the helper holds an ACR token\(expiry) and renews it from the sign-in\n", to: STDOUT_FILENO)
+        } catch {
+            Output.write("docker-credential-acr login: \(error)\n", to: STDERR_FILENO)
+            throw ExitCode.failure
+        }
+    }
+
+    /// "14:05 UTC".
+    static func clockTime(_ seconds: Int64) -> String {
+        let time = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(.iso8601.time(includingFractionalSeconds: false))
+        return String(time.prefix(5)) + " UTC"
+    }
+}
+
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Forget the sign-in of `login`, and every token derived from it.",
+        discussion: """
+            Removes the sign-in's refresh token and the Azure AD and ACR tokens derived from it from the store. \
+            Azure AD has no way to revoke one refresh token: to end the session everywhere, use "Sign out \
+            everywhere" at https://myaccount.microsoft.com. Credentials stored with `docker login` stay.
+
+            Example: docker-credential-acr logout
+            """)
+
+    @Argument(help: "A login server whose cloud's sign-in to forget (default: Azure's public cloud).")
+    var registry: String?
+
+    func run() async throws {
+        do {
+            let credentials = try Wiring(connection: nil).registryCredentials()
+            let server = try registry.map { try SignInTarget.loginServer($0, credentials) }
+            let authority = try SignInTarget.resolver(server, credentials).authorityHost()
+            if let signIn = try credentials.signIns.remove(authorityHost: authority) {
+                Output.write("Signed out \(signIn.username); its tokens are removed from this machine.\n", to: STDOUT_FILENO)
+            } else {
+                Output.write("Not signed in (\(authority)); nothing to forget.\n", to: STDOUT_FILENO)
+            }
+        } catch {
+            Output.write("docker-credential-acr logout: \(error)\n", to: STDERR_FILENO)
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// What `login` and `logout` share: the registry named on the command line, and its cloud's Azure AD.
+enum SignInTarget {
+    struct NotARegistry: Error, CustomStringConvertible {
+        let given: String
+        var description: String {
+            "\(given) is not an Azure Container Registry login server (NAME.azurecr.io, .azurecr.cn or .azurecr.us)"
+        }
+    }
+
+    static func loginServer(_ given: String, _ credentials: RegistryCredentials) throws -> LoginServer {
+        guard let server = credentials.loginServer(try ServerAddress(given)) else { throw NotARegistry(given: given) }
+        return server
+    }
+
+    static func resolver(_ server: LoginServer?, _ credentials: RegistryCredentials) -> IdentityResolver {
+        IdentityResolver(
+            environment: credentials.environment, cloud: server?.cloud ?? .azurePublic, signIns: credentials.signIns)
     }
 }

@@ -36,8 +36,12 @@ emulator_start() { # [DELAY_MS] : starts the emulator with the identities above 
   "managed_identities": [
     {"client_id": "$MI_ID", "object_id": "0b000000-0000-0000-0000-000000000002", "tenant": "$TENANT", "system_assigned": true}
   ],
+  "users": [
+    {"upn": "alice@contoso.com", "name": "Alice", "object_id": "0c000000-0000-0000-0000-00000000000a", "tenant": "$TENANT"},
+    {"upn": "bob@contoso.com", "name": "Bob", "object_id": "0c000000-0000-0000-0000-00000000000b", "tenant": "$TENANT"}
+  ],
   "registries": {
-    "$REG": {"roles": {"$SP_ID": ["AcrPush"], "$CERT_SP_ID": ["AcrPull"], "$WI_ID": ["AcrPull"], "$MI_ID": ["AcrPull"], "$PULL_ONLY_ID": ["AcrPull"]}},
+    "$REG": {"roles": {"$SP_ID": ["AcrPush"], "$CERT_SP_ID": ["AcrPull"], "$WI_ID": ["AcrPull"], "$MI_ID": ["AcrPull"], "$PULL_ONLY_ID": ["AcrPull"], "0c000000-0000-0000-0000-00000000000a": ["AcrPull"]}},
     "$REG2": {"roles": {"$SP_ID": ["AcrPull"]}},
     "$ANON_REG": {"roles": {"$SP_ID": ["AcrPull"]}, "anonymous_pull": true},
     "$e2e_registry": {"roles": {"$SP_ID": ["AcrPush"]}}
@@ -71,9 +75,15 @@ acr_env() {
 SP=(AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$SP_ID AZURE_CLIENT_SECRET=good-secret)
 DOCKER_DIR=$(dirname "$(command -v docker)")
 
-# forget_tokens : drops every cached token (ACR and Azure AD) from both stores, for a truly cold start
+# forget_tokens : drops every cached token (ACR and Azure AD) from both stores, for a truly cold start;
+# a person's sign-in (`login`) stays
 forget_tokens() {
-  rm -f "$XDG_DATA_HOME/docker-credential-acr/tokens.json"
+  local file="$XDG_DATA_HOME/docker-credential-acr/tokens.json"
+  # Rewritten in place: the helper refuses a token file that is not private (0600).
+  if [ -f "$file" ]; then
+    jq '.tokens |= with_entries(select(.value.kind == "aad-sign-in"))' "$file" >"$file.kept" && cat "$file.kept" >"$file"
+    rm -f "$file.kept"
+  fi
   secret-tool clear kind acr-refresh-token 2>/dev/null; secret-tool clear kind aad-access-token 2>/dev/null
   true
 }
@@ -322,7 +332,7 @@ acr_exposed_tokens_suite() {
   printf '%s' "$(cred "$REG2" 00000000-0000-0000-0000-000000000000 "$token")" | "$HELPER" store
   sleep 4
   expect "$s an expired stored token without identity: the cause" 1 \
-    "$REG2: the stored token has expired and no Azure identity is configured to renew it; log in again (az acr login --expose-token | docker-credential-acr import), or configure an identity" \
+    "$REG2: the stored token has expired and no Azure identity is configured to renew it; sign in (docker-credential-acr login), log in again (az acr login --expose-token | docker-credential-acr import), or configure an identity" \
     acr_get "$REG2"
   emu_post lifetimes '{"acr_refresh": 10800}'
   acr_get "$REG2" "${SP[@]}" >"$WORK/answer"
@@ -388,11 +398,11 @@ acr_two_binaries_suite() { # docker-credential-acr answers from the stores and t
     alone_get "$REG"
   check "$s the front binary links no HTTP client, TLS, cryptography or argument parser" \
     bash -c "! nm '$HELPER' | grep -qE 'AsyncHTTPClient|NIOCore|CCryptoBoringSSL|ArgumentParser'"
-  expect "$s subcommands go to the engine, named after the front" 0 "0.3.0" "$HELPER" --version
+  expect "$s subcommands go to the engine, named after the front" 0 "$VERSION_TEXT" "$HELPER" --version
   local prefix="$WORK/prefix"
   mkdir -p "$prefix/bin" "$prefix/libexec/docker-credential-acr"
   cp "$HELPER" "$prefix/bin/"; cp "$(dirname "$HELPER")/docker-credential-acr-engine" "$prefix/libexec/docker-credential-acr/"
-  expect "$s installed as make install lays it out: bin/ finds libexec/docker-credential-acr/" 0 "0.3.0" "$prefix/bin/docker-credential-acr" --version
+  expect "$s installed as make install lays it out: bin/ finds libexec/docker-credential-acr/" 0 "$VERSION_TEXT" "$prefix/bin/docker-credential-acr" --version
   check "$s shell completions: bash (parses), zsh, fish, each with every subcommand" bash -c "
     '$HELPER' --generate-completion-script bash >'$WORK/completion.bash' && bash -n '$WORK/completion.bash' &&
     for shell in bash zsh fish; do '$HELPER' --generate-completion-script \$shell | grep -q kubelet || exit 1; done"

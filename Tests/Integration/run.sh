@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Integration tests of the built helper: every protocol action on the real keyring and on the file store,
-# the keyring items, the store choice, bad input, concurrency, the real Docker CLI and skopeo against
-# a real registry, the ACR token engine against the Azure emulator, and `diagnose`. Run inside Scripts/with-keyring.sh; `make test` does:
+# the keyring items, the store choice, bad input, concurrency, the real Docker CLI, skopeo and podman
+# against a real registry, the ACR token engine against the Azure emulator, a person's sign-in, and
+# `diagnose`. Run inside Scripts/with-keyring.sh; `make test` does:
 #
 #   Scripts/with-keyring.sh Tests/Integration/run.sh PATH/TO/docker-credential-acr
 set -uo pipefail
@@ -20,11 +21,14 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol concurrency docker acr diagnose; do source "$here/$part.sh"; done
+for part in lib protocol concurrency docker acr signin diagnose; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
-expect "version" 0 "docker-credential-acr (docker-credential-acr) 0.3.0" "$HELPER" version
+# Docker's one-line answer, then the commit the binary was built from (`make test` builds it first).
+VERSION_TEXT="docker-credential-acr (docker-credential-acr) 0.3.0
+commit $(git -C "$here" describe --always --dirty --abbrev=12 --exclude='*' 2>/dev/null || echo unknown) ($(git -C "$here" log -1 --format=%cs 2>/dev/null || echo unknown)), release build, Linux $(uname -m)"
+expect "version: Docker's line, then the commit built from" 0 "$VERSION_TEXT" "$HELPER" version
 for store in secretservice file; do
   protocol_suite "$store"
   bad_input_suite "$store"
@@ -34,6 +38,7 @@ keyring_contents_suite
 keyring_index_suite
 store_choice_suite
 docker_suite
+podman_suite
 emulator_start
 for store in secretservice file; do acr_suite "$store"; done
 acr_two_binaries_suite
@@ -42,6 +47,7 @@ acr_failures_suite
 acr_identities_suite
 acr_exposed_tokens_suite
 acr_clients_suite
+for store in secretservice file; do signin_suite "$store"; done
 diagnose_suite
 # Last: locking the collection cannot be undone here without a prompt.
 locked_keyring_suite

@@ -23,9 +23,11 @@ let package = Package(
             pkgConfig: "libsecret-1",
             providers: [.apt(["libsecret-1-dev"])]
         ),
-        // Reading file descriptors to their end, with a bound (the one loop every input goes through), and
-        // running a program without a shell.
-        .target(name: "SystemIO"),
+        // prctl, which is variadic in C.
+        .systemLibrary(name: "CProcessControl", path: "Sources/CProcessControl"),
+        // Reading file descriptors to their end, with a bound (the one loop every input goes through),
+        // running a program without a shell, and keeping the process out of core dumps.
+        .target(name: "SystemIO", dependencies: ["CProcessControl"]),
         // Docker's credential-helper wire protocol: actions, input parsing, output bytes, sentinel errors.
         .target(name: "DockerCredentialProtocol", dependencies: ["SystemIO"]),
         // Where credentials live: the Secret Service keyring and the file store, and the choice between them.

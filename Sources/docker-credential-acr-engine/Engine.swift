@@ -45,6 +45,7 @@ struct DockerCredentialACR: AsyncParsableCommand {
     /// dynamic casts scan every protocol conformance in this large static binary, about 21 million
     /// instructions (callgrind). Anything else, including `--help` and usage errors, goes through it.
     static func main() async {
+        ProcessHardening.forbidDumps()
         let arguments = Array(CommandLine.arguments.dropFirst())
         if arguments.count == 1, let action = ProtocolAction(rawValue: arguments[0]) {
             Glibc.exit(await status(of: action))

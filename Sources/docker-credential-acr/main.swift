@@ -10,6 +10,7 @@ import Glibc
 // needs more (a new token from Azure, `diagnose`, `import`, `--help`) it hands, with the same arguments
 // and input, to docker-credential-acr-engine by exec.
 
+ProcessHardening.forbidDumps()
 let arguments = Array(CommandLine.arguments.dropFirst())
 guard arguments.count == 1, let action = ProtocolAction(rawValue: arguments[0]) else {
     Engine.exec(arguments: arguments, input: nil)

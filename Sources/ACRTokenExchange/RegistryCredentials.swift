@@ -124,9 +124,8 @@ public struct RegistryCredentials: CredentialStore {
             throw ACRError.identity(server, error)
         }
         if let renewed = token.renewedSignIn { try signIns.save(renewed) }
-        if token.expiresOn > now() {
-            try store.saveToken(CachedToken(token: token.accessToken, expiresOn: token.expiresOn), for: key)
-        }
+        guard token.expiresOn > now() else { throw ACRError.identity(server, .expiredToken(source: source.kind.label)) }
+        try store.saveToken(CachedToken(token: token.accessToken, expiresOn: token.expiresOn), for: key)
         return token
     }
 

@@ -15,13 +15,12 @@ public struct AzureADToken: Sendable, Equatable {
         self.renewedSignIn = renewedSignIn
     }
 
-    /// Takes expiry and tenant from the token's own claims where the answer did not give them.
+    /// Takes the tenant from the token's own claims, and as expiry the earlier of the answer's and the
+    /// token's `exp`: a token is worth no more than what the service that checks it will accept.
     init(accessToken: String, expiresOn: Int64?, now: Int64) {
         let claims = JWT(accessToken)
-        self.init(
-            accessToken: accessToken,
-            expiresOn: expiresOn ?? claims?.expiresOn ?? now + 3600,
-            tenant: claims?.string("tid"))
+        let candidates = [expiresOn, claims?.expiresOn].compactMap { $0 }
+        self.init(accessToken: accessToken, expiresOn: candidates.min() ?? now + 3600, tenant: claims?.string("tid"))
     }
 }
 

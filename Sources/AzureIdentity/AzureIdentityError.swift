@@ -8,6 +8,8 @@ public enum AzureIdentityError: Error, Sendable, CustomStringConvertible {
     case managedIdentityRejected(status: Int, message: String)
     case network(source: String, HTTPTransportError)
     case unexpectedAnswer(source: String, status: Int)
+    /// The answer's token had expired on arrival (a wrong clock here, or a broken endpoint).
+    case expiredToken(source: String)
     case unreadableFile(variable: String, path: String)
     case invalidCertificate(path: String, reason: String)
     case azureCLIFailed(String)
@@ -29,7 +31,9 @@ public enum AzureIdentityError: Error, Sendable, CustomStringConvertible {
         case .network(let source, let error):
             "\(source): \(error); check the network path to Azure AD (proxy, firewall, DNS)"
         case .unexpectedAnswer(let source, let status):
-            "\(source): unexpected answer (HTTP \(status)) from the token endpoint; try again, or check AZURE_AUTHORITY_HOST"
+            "\(source): unusable answer (HTTP \(status)) from the token endpoint; try again, or check AZURE_AUTHORITY_HOST"
+        case .expiredToken(let source):
+            "\(source): the token endpoint answered with a token that has already expired; check this machine's clock, then try again"
         case .unreadableFile(let variable, let path):
             "cannot read \(path) (from \(variable)); check that the file exists and is readable by this user"
         case .invalidCertificate(let path, let reason):

@@ -56,6 +56,8 @@ public struct ManagedIdentitySource: IdentitySource {
                 accessToken: answer.access_token,
                 expiresOn: answer.expires_on?.value ?? answer.expires_in.map { now + $0.value }, now: now)
         }
+        // A 200 that is not a token is a broken answer, not a refusal.
+        guard response.status != 200 else { throw .unexpectedAnswer(source: kind.label, status: 200) }
         let failure = try? JSONDecoder().decode(Failure.self, from: body)
         throw .managedIdentityRejected(
             status: response.status,

@@ -103,6 +103,25 @@ public enum PrivateFile {
             throw failure
         }
         if durable { syncDirectory(of: path) }
+        removeAbandonedTemporaries(of: path)
+    }
+
+    /// Deletes the temporary copies that writers killed mid-write left beside `path` (`path.PID.tmp` of a
+    /// process that no longer exists): each is a whole copy of the secrets, and nothing else removes it.
+    private static func removeAbandonedTemporaries(of path: String) {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { String(path[..<$0]) } ?? "."
+        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + "."
+        guard let folder = opendir(directory.isEmpty ? "/" : directory) else { return }
+        defer { closedir(folder) }
+        while let entry = readdir(folder) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            guard name.hasPrefix(prefix), name.hasSuffix(".tmp"),
+                  let pid = pid_t(name.dropFirst(prefix.count).dropLast(4)), pid != getpid(),
+                  kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            unlink(directory + "/" + name)
+        }
     }
 
     /// Makes the rename itself durable; best effort, as some file systems refuse fsync on folders.

@@ -52,21 +52,39 @@ public final class SecretServiceStore: CredentialStore {
 
     /// A locked item is reported as `.locked`, not as "not found": libsecret's lookups cannot tell them apart.
     public func credential(for server: ServerAddress) throws -> Credential? {
+        // A writer replaces an entry by adding the new item, then deleting the old one: an item found by
+        // the search may be gone when it is read. Searching again then finds the new one; "not found"
+        // would send Docker on without credentials.
+        for _ in 1...3 {
+            let (credential, vanished) = try readCredential(for: server)
+            if credential != nil || !vanished { return credential }
+        }
+        return nil
+    }
+
+    /// The credential, and whether an item the search found was gone before it could be read.
+    private func readCredential(for server: ServerAddress) throws -> (Credential?, vanished: Bool) {
         // One search lists every Docker item; the index names their servers. Docker asks with the spelling
         // it stored, so the exact spelling is tried first, then the others of the same registry.
         let matching = try dockerItems().filter { ServerAddress.key(of: $0.1.server) == server.key }
             .sorted { ($0.1.server == server.original ? "" : $0.1.server) < ($1.1.server == server.original ? "" : $1.1.server) }
+        var vanished = false
         for (item, _) in matching {
             if item.isLocked { throw SecretServiceError.locked }
             // Read afresh: the index is only a guide to which item to open.
-            let attributes = try item.attributes()
-            guard let stored = attributes["server"], ServerAddress.key(of: stored) == server.key else { continue }
-            if let secret = item.secret() {
-                return Credential(serverURL: stored == server.original ? server.original : stored,
-                                  username: attributes["username"] ?? "", secret: secret)
+            guard let attributes = try item.attributesUnlessVanished() else {
+                vanished = true
+                continue
             }
+            guard let stored = attributes["server"], ServerAddress.key(of: stored) == server.key else { continue }
+            guard let secret = item.secret() else {
+                vanished = true
+                continue
+            }
+            return (Credential(serverURL: stored == server.original ? server.original : stored,
+                               username: attributes["username"] ?? "", secret: secret), vanished)
         }
-        return nil
+        return (nil, vanished)
     }
 
     public func save(_ credential: Credential, for server: ServerAddress) throws {
@@ -127,14 +145,19 @@ public final class SecretServiceStore: CredentialStore {
         let service: OpaquePointer
         let isLocked: Bool
 
-        func attributes() throws(SecretServiceError) -> [String: String] {
+        /// Nil when the item no longer exists: another process deleted it after the search found it.
+        func attributesUnlessVanished() throws(SecretServiceError) -> [String: String]? {
             var error: UnsafeMutablePointer<GError>?
             let proxy = UnsafeMutablePointer<GDBusProxy>(service)
             var arguments = [g_variant_new_string("org.freedesktop.Secret.Item"), g_variant_new_string("Attributes")]
             let reply = g_dbus_connection_call_sync(
                 g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path, "org.freedesktop.DBus.Properties",
                 "Get", g_variant_new_tuple(&arguments, 2), nil, G_DBUS_CALL_FLAGS_NONE, -1, nil, &error)
-            guard let reply else { throw .failed("read an item of", GLibError.take(error)) }
+            guard let reply else {
+                let failure = GLibError.take(error)
+                if failure.isNoSuchObject { return nil }
+                throw .failed("read an item of", failure)
+            }
             defer { g_variant_unref(reply) }
             let boxed = g_variant_get_child_value(reply, 0)
             defer { g_variant_unref(boxed) }
@@ -188,7 +211,8 @@ public final class SecretServiceStore: CredentialStore {
             if let known = stored.items[item.path] {
                 entry = known
             } else {
-                let attributes = try item.attributes()
+                // Deleted by another process since the search: it is not there any more.
+                guard let attributes = try item.attributesUnlessVanished() else { continue }
                 entry = KeyringItemIndex.Entry(server: attributes["server"] ?? "", username: attributes["username"] ?? "")
             }
             index.items[item.path] = entry
@@ -260,7 +284,7 @@ extension SecretServiceStore: TokenCache {
 
     public func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] {
         try items([:], schema: tokenSchema).compactMap { item -> (key: TokenKey, token: CachedToken)? in
-            let attributes = try item.attributes()
+            guard let attributes = try item.attributesUnlessVanished() else { return nil }
             guard let key = TokenKey(kind: attributes["kind"] ?? "", scope: attributes["scope"] ?? "", identity: attributes["identity"] ?? ""),
                   let token = item.secret().flatMap(CachedToken.init(encoded:))
             else { return nil }
@@ -321,6 +345,15 @@ public struct GLibError: Error, Sendable {
             domain: String(cString: g_quark_to_string(error.pointee.domain)),
             code: error.pointee.code,
             message: String(cString: error.pointee.message))
+    }
+}
+
+extension GLibError {
+    /// D-Bus's answer for an object path that does not exist (any more): gnome-keyring unexports a deleted
+    /// item, so calls on its path fail as an unknown method, object or interface.
+    var isNoSuchObject: Bool {
+        domain == "g-dbus-error-quark" && [G_DBUS_ERROR_UNKNOWN_METHOD, G_DBUS_ERROR_UNKNOWN_OBJECT, G_DBUS_ERROR_UNKNOWN_INTERFACE]
+            .map { Int32($0.rawValue) }.contains(code)
     }
 }
 

@@ -47,10 +47,16 @@ public struct CredentialHelper {
 
     // MARK: - Input
 
+    /// A server URL on stdin, as `get` and `erase` take it.
     static func text(_ input: [UInt8]) throws(CredentialHelperError) -> String {
+        let text = try utf8(input)
+        guard !text.contains("\0") else { throw .invalidServerURL(.invalidCharacter) }
+        return text
+    }
+
+    private static func utf8(_ input: [UInt8]) throws(CredentialHelperError) -> String {
         guard input.count <= maximumInputBytes else { throw .inputTooLarge(limit: maximumInputBytes) }
         guard let text = String(validating: input, as: UTF8.self) else { throw .inputNotUTF8 }
-        guard !text.contains("\0") else { throw .invalidServerURL(.invalidCharacter) }
         return text
     }
 
@@ -73,7 +79,8 @@ public struct CredentialHelper {
     }
 
     static func parseCredential(_ input: [UInt8]) throws(CredentialHelperError) -> Credential {
-        let text = try text(input)
+        // A raw NUL byte is left to the JSON parser, which refuses it inside and outside strings.
+        let text = try utf8(input)
         guard !text.trimmingASCIIWhitespace().isEmpty else { throw .invalidJSON("stdin is empty") }
         let request: StoreRequest
         do {
@@ -84,10 +91,13 @@ public struct CredentialHelper {
                 throw .invalidJSON("\"\(field)\" must be a string")
             }
             throw .invalidJSON("the input is not a JSON object")
+        } catch DecodingError.valueNotFound(_, let context) where context.codingPath.isEmpty {
+            throw .invalidJSON("the input is not a JSON object")
         } catch {
             throw .invalidJSON("the input is not valid JSON")
         }
-        guard let serverURL = request.ServerURL, !serverURL.isEmpty else { throw .missingServerURL }
+        // Trimmed as `get` and `erase` trim their input, so that `get` answers with the URL that was stored.
+        guard let serverURL = request.ServerURL?.trimmingASCIIWhitespace(), !serverURL.isEmpty else { throw .missingServerURL }
         guard let username = request.Username, !username.isEmpty else { throw .missingUsername }
         guard let secret = request.Secret, !secret.isEmpty else { throw .missingSecret }
         for (field, value) in [("ServerURL", serverURL), ("Username", username), ("Secret", secret)]

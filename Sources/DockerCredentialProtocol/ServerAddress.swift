@@ -26,6 +26,8 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
         var rest = Substring(trimmed)
         if let schemeEnd = rest.firstRange(of: "://") {
             let scheme = rest[..<schemeEnd.lowerBound].lowercased()
+            // Only a real scheme is named in the message: anything before "://" could be a pasted secret.
+            guard Self.isScheme(scheme) else { throw .invalidHost }
             guard scheme == "https" || scheme == "http" else { throw .unsupportedScheme(String(scheme)) }
             rest = rest[schemeEnd.upperBound...]
         }
@@ -57,7 +59,28 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
         return String(authority.prefix { $0 != ":" })
     }
 
-    private static func split(_ authority: Substring) throws(ServerAddressError) -> (Substring, Substring?) {
+    /// RFC 3986: a letter, then letters, digits, `+`, `-` or `.`; short, as every scheme is.
+    private static func isScheme(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, text.unicodeScalars.count <= 16, first.isASCIILetter else { return false }
+        return text.unicodeScalars.allSatisfy { $0.isASCIILetter || ("0"..."9").contains($0) || "+-.".unicodeScalars.contains($0) }
+    }
+
+    /// A DNS name or IPv4 address (letters, digits, `-`, `.`, `_`), or an IPv6 literal in brackets.
+    private static func checkHost(_ host: Substring) throws(ServerAddressError) {
+        if host.hasPrefix("[") {
+            let inside = host.dropFirst().dropLast()
+            guard host.hasSuffix("]"), inside.contains(":"),
+                  inside.unicodeScalars.allSatisfy({ $0.properties.isASCIIHexDigit || $0 == ":" || $0 == "." })
+            else { throw .invalidHost }
+            return
+        }
+        guard host.unicodeScalars.allSatisfy(\.isASCII) else { throw .nonASCIIHost }
+        guard host.unicodeScalars.allSatisfy({ $0.isASCIILetter || ("0"..."9").contains($0) || "-._".unicodeScalars.contains($0) })
+        else { throw .invalidHost }
+    }
+
+    /// Host and port, the port as its number (`05000` is `5000`).
+    private static func split(_ authority: Substring) throws(ServerAddressError) -> (Substring, String?) {
         var host = authority
         var port: Substring?
         if authority.hasPrefix("[") {
@@ -73,12 +96,12 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
             port = authority[authority.index(after: colon)...]
         }
         guard !host.isEmpty, !host.contains(":") || host.hasPrefix("[") else { throw .invalidHost }
-        if let port {
-            guard !port.isEmpty, port.count <= 5, port.allSatisfy(\.isASCIIDigit), let number = Int(port),
-                  (1...65535).contains(number)
-            else { throw .invalidPort }
-        }
-        return (host, port)
+        try checkHost(host)
+        guard let port else { return (host, nil) }
+        guard !port.isEmpty, port.count <= 5, port.allSatisfy(\.isASCIIDigit), let number = Int(port),
+              (1...65535).contains(number)
+        else { throw .invalidPort }
+        return (host, String(number))
     }
 }
 
@@ -89,6 +112,7 @@ public enum ServerAddressError: Error, Equatable, Sendable, CustomStringConverti
     case userInfo
     case queryOrFragment
     case invalidHost
+    case nonASCIIHost
     case invalidPort
 
     public var description: String {
@@ -102,6 +126,8 @@ public enum ServerAddressError: Error, Equatable, Sendable, CustomStringConverti
             "invalid server URL: it contains a user name (user@host); give the registry as host[:port] and the user separately"
         case .queryOrFragment: "invalid server URL: it contains '?' or '#'; give the registry as host[:port]"
         case .invalidHost: "invalid server URL: the host is missing or malformed; give the registry as host[:port]"
+        case .nonASCIIHost:
+            "invalid server URL: the host has letters outside ASCII; give its ASCII form (punycode, xn--…), as image references do"
         case .invalidPort: "invalid server URL: the port must be a number from 1 to 65535"
         }
     }
@@ -109,6 +135,10 @@ public enum ServerAddressError: Error, Equatable, Sendable, CustomStringConverti
 
 extension Character {
     var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}
+
+extension Unicode.Scalar {
+    var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
 }
 
 extension String {

@@ -13,27 +13,37 @@ public struct RequestBudget: Sendable {
 
     public var remaining: Duration { deadline - .now }
 
-    /// Sends `request`, retrying as above; returns the last answer, or throws when none came in time.
+    /// Sends `request`, retrying as above; returns the last answer, or throws when none came in time. A
+    /// retry that runs out of time gives back the answer before it, which names the real cause (a 503),
+    /// not the timeout of the attempt that was squeezed in at the end.
     public func send(
         _ request: HTTPRequest, via transport: any HTTPTransport,
         retryingAlso extraStatuses: Set<Int> = [], attemptTimeout: Duration? = nil
     ) async throws(HTTPTransportError) -> HTTPResponse {
         var backoff = Duration.milliseconds(250)
+        var lastAnswer: HTTPResponse?
         while true {
             let timeout = min(attemptTimeout ?? self.attemptTimeout, remaining)
-            guard timeout > .zero else { throw .timedOut(host: HTTPRequest.origin(of: request.url)) }
+            guard timeout > .zero else {
+                if let lastAnswer { return lastAnswer }
+                throw .timedOut(host: HTTPRequest.origin(of: request.url))
+            }
             let wait: Duration
             do {
                 let response = try await transport.send(request, timeout: timeout)
                 guard Self.isTransient(response.status) || extraStatuses.contains(response.status) else {
                     return response
                 }
+                lastAnswer = response
                 wait = Self.retryAfter(response) ?? backoff
                 if .now + wait >= deadline { return response }
             } catch {
                 if case .invalidURL = error { throw error }
                 wait = backoff
-                if .now + wait >= deadline { throw error }
+                if .now + wait >= deadline {
+                    if let lastAnswer { return lastAnswer }
+                    throw error
+                }
             }
             try? await Task.sleep(for: wait)
             backoff = min(backoff * 2, .seconds(4))

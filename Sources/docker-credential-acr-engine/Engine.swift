@@ -47,6 +47,12 @@ struct DockerCredentialACR: AsyncParsableCommand {
     static func main() async {
         ProcessHardening.forbidDumps()
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // Docker always names an action; without one, this is a usage error as in Docker's own helpers,
+        // not a request for help (`--help` is one).
+        if arguments.isEmpty {
+            Output.write("Usage: \(HelperVersion.name) <subcommand>\n  See '\(HelperVersion.name) --help' for more information.\n", to: STDERR_FILENO)
+            Glibc.exit(64)
+        }
         if arguments.count == 1, let action = ProtocolAction(rawValue: arguments[0]) {
             Glibc.exit(await status(of: action))
         }

@@ -58,7 +58,18 @@ import Testing
         #expect(throws: expected) { try ServerAddress(text) }
     }
 
-    @Test func unicodeHostsAreLowercased() throws {
-        #expect(try ServerAddress("https://RÉG.example").key == "rég.example")
+    /// Image references allow only ASCII hosts; a Unicode host would be a second entry beside its punycode.
+    @Test func unicodeHostsAreRefusedAndPunycodeIsAnyHost() throws {
+        #expect(throws: ServerAddressError.nonASCIIHost) { try ServerAddress("https://RÉG.example") }
+        #expect(try ServerAddress("XN--RG-9IA.example").key == "xn--rg-9ia.example")
+    }
+
+    @Test func aPortIsItsNumber() throws {
+        #expect(try ServerAddress("reg.example.com:05000").key == "reg.example.com:5000")
+    }
+
+    /// Only a real scheme is echoed: anything before "://" could be a pasted secret.
+    @Test func textBeforeSchemeSeparatorIsNotEchoed() {
+        #expect(throws: ServerAddressError.invalidHost) { try ServerAddress(#"{"Secret":"leak","ServerURL":"https://x"#) }
     }
 }

@@ -5,7 +5,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 BIN_PATH = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
 BINARY = $(BIN_PATH)/docker-credential-acr
 
-.PHONY: all build deps test demo bench install uninstall clean
+.PHONY: all build deps test stress demo bench install uninstall clean
 
 all: build
 
@@ -22,7 +22,16 @@ test: deps build
 	$(SWIFT) build --build-tests
 	Scripts/with-keyring.sh $(SWIFT) test --skip-build
 	Tests/Emulator/selftest.sh
+	$(BIN_PATH)/ProtocolInputFuzz Tests/Fuzz/Corpus/ProtocolInputFuzz Tests/Fuzz/Regressions/ProtocolInputFuzz
+	$(BIN_PATH)/TokenClaimsFuzz Tests/Fuzz/Corpus/TokenClaimsFuzz Tests/Fuzz/Regressions/TokenClaimsFuzz
 	Scripts/with-keyring.sh Tests/Integration/run.sh $(BINARY)
+
+# The heavy tests: a storm of parallel calls on both stores, writers killed mid-write, and libFuzzer on
+# the protocol input and the token parser (FUZZ_SECONDS each). CI runs it after make test.
+FUZZ_SECONDS ?= 60
+stress: deps build
+	Scripts/with-keyring.sh Tests/Stress/run.sh $(BINARY)
+	Scripts/fuzz.sh $(FUZZ_SECONDS)
 
 # A walk through the main job: docker login, pull, logout against a local registry and a private keyring.
 demo: deps build
@@ -52,4 +61,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/docker-credential-acr
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -107,6 +107,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Fuzz targets: built with libFuzzer by Scripts/fuzz.sh (`make stress`); in ordinary builds, programs
+        // that replay saved inputs, which `make test` runs on every input that once failed.
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Tests/Fuzz/FuzzSupport"),
+        .executableTarget(name: "ProtocolInputFuzz", dependencies: ["DockerCredentialProtocol", "FuzzSupport"], path: "Tests/Fuzz/ProtocolInputFuzz"),
+        .executableTarget(name: "TokenClaimsFuzz", dependencies: ["AzureIdentity", "FuzzSupport"], path: "Tests/Fuzz/TokenClaimsFuzz"),
         .testTarget(name: "DockerCredentialProtocolTests", dependencies: ["DockerCredentialProtocol"]),
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),

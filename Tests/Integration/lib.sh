@@ -21,8 +21,9 @@ check() {
   if "$@" >"$WORK/check.out" 2>&1; then pass "$name"; else fail "$name" "$(tail -n 8 "$WORK/check.out")"; fi
 }
 
-# helper ACTION [STDIN] : runs the helper under test with STDIN (a string) as its input.
-helper() { printf '%s' "${2-}" | "$HELPER" "$1"; }
+# helper ACTION [STDIN] : runs the helper under test with STDIN (a string) as its input; its status is the
+# helper's own, even under pipefail when the helper does not read its input (list, version).
+helper() { "$HELPER" "$1" < <(printf '%s' "${2-}"); }
 
 # cred SERVER USER SECRET : the JSON Docker sends to `store`.
 cred() { printf '{"ServerURL":"%s","Username":"%s","Secret":"%s"}' "$1" "$2" "$3"; }

@@ -45,48 +45,6 @@ protocol_suite() { # protocol_suite STORE : the same behaviour whatever the stor
   unset DOCKER_CREDENTIAL_ACR_STORE
 }
 
-bad_input_suite() { # every bad input: one line, exit 1, stores byte-for-byte unchanged
-  local store=$1 s="[$1 bad input]"
-  export DOCKER_CREDENTIAL_ACR_STORE=$store
-  helper store "$(cred keep.example.com keeper keep-secret)" >/dev/null
-  local before; before=$(snapshot)
-  local big; big=$(head -c 10485760 /dev/zero | tr '\0' 'a')
-
-  expect "$s store: empty stdin" 1 'invalid credentials JSON: stdin is empty; expected {"ServerURL":"…","Username":"…","Secret":"…"}' helper store ""
-  expect "$s store: not JSON" 1 'invalid credentials JSON: the input is not valid JSON; expected {"ServerURL":"…","Username":"…","Secret":"…"}' helper store "keep.example.com"
-  expect "$s store: truncated JSON" 1 'invalid credentials JSON: the input is not valid JSON; expected {"ServerURL":"…","Username":"…","Secret":"…"}' helper store '{"ServerURL":"keep.example.com","Username":"x","Secret":"leak'
-  expect "$s store: no ServerURL" 1 "no credentials server URL" helper store '{"Username":"x","Secret":"y"}'
-  expect "$s store: null ServerURL" 1 "no credentials server URL" helper store '{"ServerURL":null,"Username":"x","Secret":"y"}'
-  expect "$s store: no Username" 1 "no credentials username" helper store '{"ServerURL":"keep.example.com","Secret":"y"}'
-  expect "$s store: no Secret" 1 'no credentials secret: the JSON on stdin must have a non-empty "Secret"' helper store '{"ServerURL":"keep.example.com","Username":"x"}'
-  expect "$s store: Secret of the wrong type" 1 'invalid credentials JSON: "Secret" must be a string; expected {"ServerURL":"…","Username":"…","Secret":"…"}' helper store '{"ServerURL":"keep.example.com","Username":"x","Secret":12345}'
-  expect "$s store: an array" 1 'invalid credentials JSON: the input is not a JSON object; expected {"ServerURL":"…","Username":"…","Secret":"…"}' helper store '["keep.example.com","x","y"]'
-  expect "$s store: 10 MB" 1 "input too large: more than 1024 KiB on stdin; a credential is a few KiB at most" helper store "$big"
-  expect "$s store: invalid UTF-8" 1 "invalid input: stdin is not valid UTF-8" helper store $'{"ServerURL":"keep.example.com","Username":"x","Secret":"\xff\xfe"}'
-  expect "$s store: NUL in the secret" 1 'invalid credentials JSON: "Secret" contains a NUL character' helper store '{"ServerURL":"keep.example.com","Username":"x","Secret":"a\u0000b"}'
-  expect "$s store: userinfo in the URL" 1 "invalid server URL: it contains a user name (user@host); give the registry as host[:port] and the user separately" helper store "$(cred 'https://x:y@keep.example.com' x y)"
-  expect "$s get: empty stdin" 1 "no credentials server URL" helper get ""
-  expect "$s get: whitespace" 1 "no credentials server URL" helper get $' \n\t'
-  expect "$s get: 10 MB" 1 "input too large: more than 1024 KiB on stdin; a credential is a few KiB at most" helper get "$big"
-  expect "$s get: invalid UTF-8" 1 "invalid input: stdin is not valid UTF-8" helper get $'keep.example.com\xff'
-  expect "$s get: bad port" 1 "invalid server URL: the port must be a number from 1 to 65535" helper get "keep.example.com:99999"
-  expect "$s erase: empty stdin" 1 "no credentials server URL" helper erase ""
-  expect "$s erase: a scheme that is no registry" 1 "invalid server URL: scheme 'ftp' is not supported; use https://, http:// or none" helper erase "ftp://keep.example.com"
-  expect "$s erase: 10 MB" 1 "input too large: more than 1024 KiB on stdin; a credential is a few KiB at most" helper erase "$big"
-  check "$s errors go to stderr too, where Docker shows them" grep -q "^docker-credential-acr: input too large" "$WORK/stderr"
-  check "$s no error ever shows the secret" bash -c "! printf '%s' \"\$(helper store '{\"ServerURL\":\"keep.example.com\",\"Username\":\"x\",\"Secret\":leak-me}' 2>&1)\" | grep -q leak-me"
-  expect "$s unknown action: non-zero exit" 64 "" "$HELPER" frobnicate
-  check "$s unknown action: prints usage" grep -q "Usage: docker-credential-acr" "$WORK/stderr"
-  expect "$s extra arguments: non-zero exit" 64 "" "$HELPER" get extra
-  expect "$s unknown DOCKER_CREDENTIAL_ACR_STORE" 1 "DOCKER_CREDENTIAL_ACR_STORE='pass' is not a store; use secretservice, file or auto (the default)" env DOCKER_CREDENTIAL_ACR_STORE=pass "$HELPER" list
-
-  local after; after=$(snapshot)
-  check "$s stores byte-for-byte unchanged" test "$before" = "$after"
-  expect "$s the existing entry is still whole" 0 '{"ServerURL":"keep.example.com","Username":"keeper","Secret":"keep-secret"}' helper get keep.example.com
-  helper erase keep.example.com >/dev/null
-  unset DOCKER_CREDENTIAL_ACR_STORE
-}
-
 keyring_contents_suite() { # the items are exactly those of Docker's own secretservice helper
   local s="[keyring items]"
   export DOCKER_CREDENTIAL_ACR_STORE=secretservice

@@ -21,7 +21,7 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol concurrency docker acr signin diagnose; do source "$here/$part.sh"; done
+for part in lib protocol badinput concurrency docker acr faults signin diagnose; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
@@ -31,7 +31,7 @@ commit $(git -C "$here" describe --always --dirty --abbrev=12 --exclude='*' 2>/d
 expect "version: Docker's line, then the commit built from" 0 "$VERSION_TEXT" "$HELPER" version
 for store in secretservice file; do
   protocol_suite "$store"
-  bad_input_suite "$store"
+  bad_input_matrix_suite "$store"
   concurrency_suite "$store"
 done
 keyring_contents_suite
@@ -44,6 +44,7 @@ for store in secretservice file; do acr_suite "$store"; done
 acr_two_binaries_suite
 acr_kubelet_suite
 acr_failures_suite
+azure_faults_suite
 acr_identities_suite
 acr_exposed_tokens_suite
 acr_clients_suite

@@ -35,14 +35,27 @@ public struct FileLogHandler: LogHandler {
         append(line)
     }
 
-    /// Best effort: a log that cannot be written must never fail the credential request.
+    /// Best effort: a log that cannot be written must never fail the credential request. A log that
+    /// others could read gets nothing, and stderr says so once.
     private func append(_ line: String) {
-        let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        guard (try? PrivateFile.makeDirectory(folder)) != nil else { return }
-        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { return }
+        let fd: Int32
+        do {
+            fd = try PrivateFile.openForAppending(path)
+        } catch {
+            Self.warnOnce("not writing the log: \(error)")
+            return
+        }
         defer { close(fd) }
         let bytes = Array(line.utf8)
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    }
+
+    nonisolated(unsafe) private static var warned = false
+
+    private static func warnOnce(_ message: String) {
+        guard !warned else { return }
+        warned = true
+        let bytes = Array("docker-credential-acr: \(message)\n".utf8)
+        _ = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
     }
 }

@@ -82,6 +82,8 @@ public struct RegistryCredentials: CredentialStore {
         let cached = try store.cachedToken(for: key)
         if let cached, cached.expiresOn - now() > margin { return cached.token }
         guard let connection else { throw NetworkNeeded() }
+        // A token that cannot be kept (a locked keyring) is not worth fetching.
+        try store.checkWritable()
 
         let budget = RequestBudget(total: configuration.timeout)
         let lock = try await FileLock.acquire(

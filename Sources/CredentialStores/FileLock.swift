@@ -21,8 +21,7 @@ public final class FileLock {
 
     /// Waits for the lock at `path` (its folder is created private), at most until `deadline`.
     public static func acquire(_ path: String, until deadline: ContinuousClock.Instant) async throws -> FileLock {
-        let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        try PrivateFile.makeDirectory(folder)
+        try PrivateFile.makeDirectory(PrivateFile.folder(of: path))
         let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw FileStoreError.system(operation: "open", path: path, errno: errno) }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {

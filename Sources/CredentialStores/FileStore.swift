@@ -146,6 +146,9 @@ extension FileStore: TokenCache {
         } ?? []
     }
 
+    /// The folder's checks come with each read and write; there is nothing to lock.
+    public func checkWritable() throws {}
+
     public func removeTokens(_ selector: TokenSelector) throws {
         func selected(_ token: StoredToken) -> Bool { selector.selects(scope: token.scope, identity: token.identity) }
         guard try read(TokenContents.self, from: tokenFile)?.tokens.values.contains(where: selected) == true else { return }

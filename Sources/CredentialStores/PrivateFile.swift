@@ -43,7 +43,29 @@ public enum PrivateFile {
         guard info.st_mode & 0o077 == 0 else { throw .insecure(path: path, mode: UInt32(info.st_mode)) }
     }
 
-    /// The whole file, or nil when it does not exist.
+    /// A private file to append to (created 0600 in a private folder), checked like every other.
+    public static func openForAppending(_ path: String) throws(FileStoreError) -> Int32 {
+        try makeDirectory(folder(of: path))
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw errno == ELOOP ? .notRegular(path: path) : .system(operation: "open", path: path, errno: errno) }
+        var info = stat()
+        do throws(FileStoreError) {
+            guard fstat(fd, &info) == 0 else { throw .system(operation: "inspect", path: path, errno: errno) }
+            try checkPrivate(info, path: path, directory: false)
+        } catch {
+            close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    public static func folder(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    /// The whole file, or nil when it does not exist. Its folder must be private too: a folder others
+    /// can enter and list is refused on reads as it is on writes.
     static func read(_ path: String) throws(FileStoreError) -> [UInt8]? {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else {
@@ -55,6 +77,7 @@ public enum PrivateFile {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .system(operation: "inspect", path: path, errno: errno) }
         try checkPrivate(info, path: path, directory: false)
+        try checkPrivate(folder(of: path), directory: true)
         do {
             return try FileDescriptorReader.readToEnd(fd, limit: Int.max - 1)
         } catch {
@@ -109,10 +132,9 @@ public enum PrivateFile {
     /// Deletes the temporary copies that writers killed mid-write left beside `path` (`path.PID.tmp` of a
     /// process that no longer exists): each is a whole copy of the secrets, and nothing else removes it.
     private static func removeAbandonedTemporaries(of path: String) {
-        let slash = path.lastIndex(of: "/")
-        let directory = slash.map { String(path[..<$0]) } ?? "."
-        let prefix = (slash.map { String(path[path.index(after: $0)...]) } ?? path) + "."
-        guard let folder = opendir(directory.isEmpty ? "/" : directory) else { return }
+        let directory = folder(of: path)
+        let prefix = String(path[(path.lastIndex(of: "/").map(path.index(after:)) ?? path.startIndex)...]) + "."
+        guard let folder = opendir(directory) else { return }
         defer { closedir(folder) }
         while let entry = readdir(folder) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -126,8 +148,7 @@ public enum PrivateFile {
 
     /// Makes the rename itself durable; best effort, as some file systems refuse fsync on folders.
     private static func syncDirectory(of path: String) {
-        let directory = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
-        let fd = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let fd = open(folder(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         fsync(fd)
         close(fd)

@@ -77,7 +77,8 @@ public final class SecretServiceStore: CredentialStore {
                 continue
             }
             guard let stored = attributes["server"], ServerAddress.key(of: stored) == server.key else { continue }
-            guard let secret = item.secret() else {
+            // An item without a secret is one a dying keyring daemon left half-written: not a credential.
+            guard let secret = item.secret(), !secret.isEmpty else {
                 vanished = true
                 continue
             }
@@ -116,10 +117,11 @@ public final class SecretServiceStore: CredentialStore {
         return removed
     }
 
+    /// A locked collection is reported, as for every other action, though its attributes could be listed.
     public func allUsernames() throws -> [String: String] {
-        let all = Dictionary(try dockerItems().map { ($0.1.server, $0.1.username) }, uniquingKeysWith: { first, _ in first })
-        if all.isEmpty { try checkUnlocked() }
-        return all
+        let items = try dockerItems()
+        if items.isEmpty || items.contains(where: { $0.0.isLocked }) { try checkUnlocked() }
+        return Dictionary(items.map { ($0.1.server, $0.1.username) }, uniquingKeysWith: { first, _ in first })
     }
 
     // MARK: - libsecret
@@ -271,12 +273,19 @@ extension SecretServiceStore: TokenCache {
         // A plain loop: `.lazy…first` on a collection evaluates its transform up to three times, and each
         // evaluation here is a D-Bus call.
         for item in try items(attributes, schema: tokenSchema) {
+            // Locked, it would read as "no token" and a new one would be derived only to fail at saving.
+            if item.isLocked { throw SecretServiceError.locked }
             if let token = item.secret().flatMap(CachedToken.init(encoded:)) { return token }
         }
         return nil
     }
 
+    public func checkWritable() throws {
+        try checkUnlocked()
+    }
+
     public func saveToken(_ token: CachedToken, for key: TokenKey) throws {
+        try checkUnlocked()
         try store(
             token.encoded, schema: tokenSchema, label: "docker-credential-acr \(key.kind.rawValue) for \(key.scope)",
             attributes: ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity])

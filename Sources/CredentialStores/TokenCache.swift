@@ -69,6 +69,8 @@ public protocol TokenCache {
     func removeTokens(_ selector: TokenSelector) throws
     /// Every cached token, for `diagnose` to show their expiry.
     func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)]
+    /// Throws what a save would throw for the store itself (a locked keyring), before work that ends in one.
+    func checkWritable() throws
 }
 
 /// A store that holds both; what the helper's commands are given.

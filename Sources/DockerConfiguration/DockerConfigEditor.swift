@@ -124,9 +124,18 @@ public struct DockerConfigEditor: Sendable {
         if backup != nil { edit.notes.append("  the current file is copied to \(backupPath) first") }
         return ConfigPlan(
             summary: ([heading + ":"] + edit.changes.map { "  " + $0 } + edit.notes).joined(separator: "\n"),
-            diff: LineDiff.unified(original.contents ?? [], after, from: original.contents == nil ? "/dev/null" : path, to: path),
+            diff: LineDiff.unified(
+                Self.redacted(original.contents ?? []), Self.redacted(after), from: original.contents == nil ? "/dev/null" : path, to: path),
             original: original, after: after, backup: backup
         )
+    }
+
+    /// The file with the values of Docker's secret keys (`auth`: base64 of user:password, `identitytoken`,
+    /// `registrytoken`, `password`) replaced by `…`, so that a diff shown on a terminal shows none. A line
+    /// keeps its place, so the diff lines up with the real file.
+    static func redacted(_ bytes: [UInt8]) -> [UInt8] {
+        let secret = /("(?i:auth|identitytoken|registrytoken|password)"\s*:\s*")(?:[^"\\]|\\.)*"/
+        return Array(String(decoding: bytes, as: UTF8.self).replacing(secret) { $0.output.1 + "…\"" }.utf8)
     }
 
     /// What an edit did, for the summary.

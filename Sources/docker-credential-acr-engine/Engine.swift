@@ -339,6 +339,8 @@ struct Login: AsyncParsableCommand {
         do {
             let credentials = try Wiring(connection: .live).registryCredentials()
             let server = try registry.map { try SignInTarget.loginServer($0, credentials) }
+            // A sign-in that could not be kept would have to be repeated: find out before asking for one.
+            try credentials.store.checkWritable()
             let resolver = SignInTarget.resolver(server, credentials)
             let flow = DeviceCodeFlow(authorityHost: try resolver.authorityHost(), tenant: tenant, clientID: clientID)
             let timeout = credentials.configuration.timeout

@@ -22,8 +22,8 @@ test: deps build
 	$(SWIFT) build --build-tests
 	Scripts/with-keyring.sh $(SWIFT) test --skip-build
 	Tests/Emulator/selftest.sh
-	$(BIN_PATH)/ProtocolInputFuzz Tests/Fuzz/Corpus/ProtocolInputFuzz Tests/Fuzz/Regressions/ProtocolInputFuzz
-	$(BIN_PATH)/TokenClaimsFuzz Tests/Fuzz/Corpus/TokenClaimsFuzz Tests/Fuzz/Regressions/TokenClaimsFuzz
+	$(BIN_PATH)/ProtocolInputFuzz Tests/Fuzz/Corpus/ProtocolInputFuzz $(wildcard Tests/Fuzz/Regressions/ProtocolInputFuzz)
+	$(BIN_PATH)/TokenClaimsFuzz Tests/Fuzz/Corpus/TokenClaimsFuzz $(wildcard Tests/Fuzz/Regressions/TokenClaimsFuzz)
 	Scripts/with-keyring.sh Tests/Integration/run.sh $(BINARY)
 
 # The heavy tests: a storm of parallel calls on both stores, writers killed mid-write, and libFuzzer on

@@ -29,6 +29,7 @@ for target in "${targets[@]}"; do
     for crash in "$work/$target/crashes"/*; do
       [ -e "$crash" ] || continue
       saved="Tests/Fuzz/Regressions/$target/$(basename "$crash")"
+      mkdir -p "Tests/Fuzz/Regressions/$target"
       cp "$crash" "$saved"
       echo "fuzz: $target failed on an input, saved as $saved (replayed by make test from now on)" >&2
     done

@@ -121,3 +121,10 @@ let package = Package(
         .testTarget(name: "ACRTokenExchangeTests", dependencies: ["ACRTokenExchange", "AzureIdentity", "CredentialStores", "HTTPTransport"]),
     ]
 )
+
+// Async functions run on their caller's executor (SE-0461): the cache-hit path then never leaves the main
+// thread, and starts no threads of Swift's global executor. Every target, tests included, so that all
+// conformances to a protocol agree on how its async requirements are called.
+for target in package.targets where target.type != .system && target.type != .plugin {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("NonisolatedNonsendingByDefault")]
+}

@@ -87,6 +87,16 @@ func status(of action: ProtocolAction) async -> Int32 {
     return (try? await action.run(input: input, wiring: Wiring(connection: .live))) ?? 1
 }
 
+/// Runs a subcommand's work; a failure is one line on stderr that names the subcommand, and exit status 1.
+func reportingFailure(_ subcommand: String, _ work: () async throws -> Void) async throws {
+    do {
+        try await work()
+    } catch {
+        Output.write("docker-credential-acr \(subcommand): \(error)\n", to: STDERR_FILENO)
+        throw ExitCode.failure
+    }
+}
+
 func runProtocolAction(_ action: ProtocolAction) async throws {
     let status = await status(of: action)
     if status != 0 { throw ExitCode(status) }
@@ -234,7 +244,7 @@ struct Kubelet: AsyncParsableCommand {
             """)
 
     func run() async throws {
-        do {
+        try await reportingFailure("kubelet") {
             let request = try CredentialProviderRequest(json: StandardInput.read())
             let credentials = try Wiring(connection: .live).registryCredentials()
             let address = try ServerAddress(request.registry)
@@ -251,9 +261,6 @@ struct Kubelet: AsyncParsableCommand {
             Output.write(CredentialProviderResponse(
                 apiVersion: request.apiVersion, registry: request.registry, username: username,
                 password: credential.secret, cacheSeconds: remaining.map { max(0, $0) }).json, to: STDOUT_FILENO)
-        } catch {
-            Output.write("docker-credential-acr kubelet: \(error)\n", to: STDERR_FILENO)
-            throw ExitCode.failure
         }
     }
 }
@@ -294,7 +301,7 @@ struct Configure: AsyncParsableCommand {
     func run() async throws {
         let change: ConfigChange = undo ? .undo : registries.isEmpty ? .global : .registries(registries)
         let editor = DockerConfigEditor(path: DockerConfigEditor.defaultPath(environment: ProcessInfo.processInfo.environment))
-        do {
+        try await reportingFailure("configure") {
             let plan = try editor.plan(change)
             Output.write(plan.summary + "\n", to: STDOUT_FILENO)
             if dryRun {
@@ -303,9 +310,6 @@ struct Configure: AsyncParsableCommand {
                 try editor.apply(plan)
                 Output.write("saved \(editor.path); the previous settings are in \(editor.backupPath)\n", to: STDOUT_FILENO)
             }
-        } catch {
-            Output.write("docker-credential-acr configure: \(error)\n", to: STDERR_FILENO)
-            throw ExitCode.failure
         }
     }
 }
@@ -336,7 +340,7 @@ struct Login: AsyncParsableCommand {
     var registry: String?
 
     func run() async throws {
-        do {
+        try await reportingFailure("login") {
             let credentials = try Wiring(connection: .live).registryCredentials()
             let server = try registry.map { try SignInTarget.loginServer($0, credentials) }
             // A sign-in that could not be kept would have to be repeated: find out before asking for one.
@@ -360,9 +364,6 @@ struct Login: AsyncParsableCommand {
             let token = try await credentials.refreshToken(for: server, source: SignedInUserSource(signIn: signIn), settings: settings)
             let expiry = JWT(token)?.expiresOn.map { " until \(Self.clockTime($0))" } ?? ""
             Output.write("\(server) accepts the sign-in: the helper holds an ACR token\(expiry) and renews it from the sign-in\n", to: STDOUT_FILENO)
-        } catch {
-            Output.write("docker-credential-acr login: \(error)\n", to: STDERR_FILENO)
-            throw ExitCode.failure
         }
     }
 
@@ -388,7 +389,7 @@ struct Logout: AsyncParsableCommand {
     var registry: String?
 
     func run() async throws {
-        do {
+        try await reportingFailure("logout") {
             let credentials = try Wiring(connection: nil).registryCredentials()
             let server = try registry.map { try SignInTarget.loginServer($0, credentials) }
             let authority = try SignInTarget.resolver(server, credentials).authorityHost()
@@ -397,9 +398,6 @@ struct Logout: AsyncParsableCommand {
             } else {
                 Output.write("Not signed in (\(authority)); nothing to forget.\n", to: STDOUT_FILENO)
             }
-        } catch {
-            Output.write("docker-credential-acr logout: \(error)\n", to: STDERR_FILENO)
-            throw ExitCode.failure
         }
     }
 }

@@ -27,13 +27,15 @@ let package = Package(
         .systemLibrary(name: "CProcessControl", path: "Sources/CProcessControl"),
         // Reading file descriptors to their end, with a bound (the one loop every input goes through),
         // running a program without a shell, and keeping the process out of core dumps.
-        .target(name: "SystemIO", dependencies: ["CProcessControl"]),
+        .target(name: "SystemIO", dependencies: ["CProcessControl", "ErrorExplanation"]),
+        // The cause and the fix of an error as two fields, which every error type of the helper gives.
+        .target(name: "ErrorExplanation"),
         // Docker's credential-helper wire protocol: actions, input parsing, output bytes, sentinel errors.
-        .target(name: "DockerCredentialProtocol", dependencies: ["SystemIO"]),
+        .target(name: "DockerCredentialProtocol", dependencies: ["ErrorExplanation", "SystemIO"]),
         // Where credentials live: the Secret Service keyring and the file store, and the choice between them.
-        .target(name: "CredentialStores", dependencies: ["DockerCredentialProtocol", "CLibSecret", "SystemIO"]),
+        .target(name: "CredentialStores", dependencies: ["DockerCredentialProtocol", "CLibSecret", "ErrorExplanation", "SystemIO"]),
         // HTTP as plain values behind a protocol, and the retry policy within one time budget.
-        .target(name: "HTTPTransport"),
+        .target(name: "HTTPTransport", dependencies: ["ErrorExplanation"]),
         // The protocol over AsyncHTTPClient; linked into the engine binary only.
         .target(
             name: "HTTPClientTransport",
@@ -45,12 +47,14 @@ let package = Package(
         ),
         // Azure AD tokens from the identity the machine has: service principal, workload identity,
         // managed identity, Azure CLI.
-        .target(name: "AzureIdentity", dependencies: ["HTTPTransport", "SystemIO"]),
+        // GLib's HMAC, for fingerprints of secrets in cache keys; GLib is there already, under libsecret.
+        .systemLibrary(name: "CGLib", path: "Sources/CGLib", pkgConfig: "glib-2.0", providers: [.apt(["libglib2.0-dev"])]),
+        .target(name: "AzureIdentity", dependencies: ["CGLib", "ErrorExplanation", "HTTPTransport", "SystemIO"]),
         // The signed assertion of a service principal with a certificate (swift-crypto); engine only.
         .target(
             name: "CertificateAssertion",
             dependencies: [
-                "AzureIdentity", "SystemIO",
+                "AzureIdentity", "ErrorExplanation", "SystemIO",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -60,7 +64,7 @@ let package = Package(
         .target(
             name: "ACRTokenExchange",
             dependencies: [
-                "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPTransport", "SystemIO",
+                "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "ErrorExplanation", "HTTPTransport", "SystemIO",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -69,13 +73,14 @@ let package = Package(
             name: "Diagnostics",
             dependencies: [
                 "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerConfiguration", "DockerCredentialProtocol",
-                "HTTPTransport", "SystemIO",
+                "ErrorExplanation", "HTTPTransport", "SystemIO",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // `configure`: edits Docker's config.json so that Docker uses this helper, keeping everything else in it.
-        .target(name: "DockerConfiguration", dependencies: ["DockerCredentialProtocol", "SystemIO"]),
+        .target(name: "DockerConfiguration", dependencies: ["DockerCredentialProtocol", "ErrorExplanation", "SystemIO"]),
         // The kubelet's image credential provider exec protocol: request in, response out.
-        .target(name: "KubeletCredentialProvider"),
+        .target(name: "KubeletCredentialProvider", dependencies: ["ACRTokenExchange", "AzureIdentity", "DockerCredentialProtocol", "ErrorExplanation"]),
         // Builds the helper from the environment and runs protocol actions with Docker's conventions.
         .target(
             name: "HelperWiring",
@@ -115,10 +120,16 @@ let package = Package(
         .executableTarget(name: "TokenClaimsFuzz", dependencies: ["AzureIdentity", "FuzzSupport"], path: "Tests/Fuzz/TokenClaimsFuzz"),
         .testTarget(name: "DockerCredentialProtocolTests", dependencies: ["DockerCredentialProtocol"]),
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["Diagnostics"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["ACRTokenExchange", "Diagnostics", "DockerCredentialProtocol", "ErrorExplanation"]),
         .testTarget(name: "KubeletCredentialProviderTests", dependencies: ["KubeletCredentialProvider"]),
         .testTarget(name: "DockerConfigurationTests", dependencies: ["DockerConfiguration"]),
-        .testTarget(name: "ACRTokenExchangeTests", dependencies: ["ACRTokenExchange", "AzureIdentity", "CredentialStores", "HTTPTransport"]),
+        .testTarget(
+            name: "ACRTokenExchangeTests",
+            dependencies: [
+                "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )
 

@@ -1,5 +1,7 @@
 import AzureIdentity
+import CredentialStores
 import DockerCredentialProtocol
+import ErrorExplanation
 import FoundationEssentials
 import SystemIO
 
@@ -59,7 +61,7 @@ public struct ACRConfiguration: Sendable {
                 do {
                     try EndpointPolicy.check(url, variable: endpointsVariable)
                 } catch {
-                    throw .insecure(error.description)
+                    throw .insecure(error)
                 }
                 configuration.endpoints[server] = url
             }
@@ -75,6 +77,11 @@ public struct ACRConfiguration: Sendable {
 
     public func refreshMargin(for server: LoginServer) -> Int64 {
         registries[server.name]?.refreshMargin ?? refreshMargin
+    }
+
+    /// When the registry's cached ACR refresh tokens are renewed.
+    public func refreshRule(for server: LoginServer) -> RenewalRule {
+        RenewalRule(margin: refreshMargin(for: server))
     }
 
     private struct File: Decodable {
@@ -134,21 +141,28 @@ public struct ACRConfiguration: Sendable {
     }
 }
 
-public enum ConfigurationError: Error, Sendable, CustomStringConvertible {
+public enum ConfigurationError: ExplainedError, Sendable {
     case missing(String)
     case unreadable(String, String)
     case invalid(String, String)
     case badEndpoint(String)
-    case insecure(String)
+    case insecure(AzureIdentityError)
 
-    public var description: String {
+    public var cause: String {
         switch self {
         case .missing(let path): "the configuration file \(path) (from \(ACRConfiguration.fileVariable)) does not exist"
         case .unreadable(let path, let reason): "cannot read the configuration file \(path): \(reason)"
         case .invalid(let path, let reason): "the configuration file \(path) is invalid: \(reason)"
-        case .badEndpoint(let entry):
-            "\(ACRConfiguration.endpointsVariable): '\(entry)' is not SERVER=URL; write e.g. myreg.azurecr.io=https://proxy.example"
-        case .insecure(let message): message
+        case .badEndpoint(let entry): "\(ACRConfiguration.endpointsVariable): '\(entry)' is not SERVER=URL"
+        case .insecure(let error): error.cause
+        }
+    }
+
+    public var fix: String? {
+        switch self {
+        case .missing, .unreadable, .invalid: nil
+        case .badEndpoint: "write e.g. myreg.azurecr.io=https://proxy.example"
+        case .insecure(let error): error.fix
         }
     }
 }

@@ -1,9 +1,9 @@
 import AzureIdentity
+import ErrorExplanation
 import HTTPTransport
 
-/// Why no ACR credential could be derived. Each description is the one line the user sees: the cause
-/// in its own words and what to do next.
-public enum ACRError: Error, Sendable, CustomStringConvertible {
+/// Why no ACR credential could be derived: the cause in its own words, and what to do next.
+public enum ACRError: ExplainedError, Sendable {
     case identity(LoginServer, AzureIdentityError)
     case noTenant(LoginServer)
     case firewall(LoginServer, clientIP: String?)
@@ -26,32 +26,40 @@ public enum ACRError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    public var cause: String {
         switch self {
-        case .identity(let server, let error): "\(server): \(error)"
-        case .noTenant(let server):
-            "\(server): the Azure AD token names no tenant; set AZURE_TENANT_ID or the registry's \"tenant\" in the configuration file"
+        case .identity(let server, let error): "\(server): \(error.cause)"
+        case .noTenant(let server): "\(server): the Azure AD token names no tenant"
         case .firewall(let server, let ip):
-            "\(server): the registry's firewall refuses this machine\(ip.map { " (client IP \($0))" } ?? ""); "
-                + "add that address to the registry's network rules, see https://aka.ms/acr/firewall"
+            "\(server): the registry's firewall refuses this machine\(ip.map { " (client IP \($0))" } ?? "")"
         case .exchangeRefused(let server, let status, let message):
-            "\(server): the registry refused the Azure AD token (HTTP \(status): \(message)); check that the identity "
-                + "has a role on the registry (AcrPull to pull, AcrPush to push; new assignments take up to 10 minutes) "
-                + "and that the tenant is the registry's"
+            "\(server): the registry refused the Azure AD token (HTTP \(status): \(message))"
         case .accessTokenRefused(let server, let status, let message):
-            "\(server): the registry's token service refused an access token (HTTP \(status): \(message)); "
-                + "the credential presented is not valid for this registry"
-        case .registryNotFound(let server):
-            "\(server): no such registry; check the name (the full login server, e.g. myregistry.azurecr.io)"
+            "\(server): the registry's token service refused an access token (HTTP \(status): \(message))"
+        case .registryNotFound(let server): "\(server): no such registry"
         case .unavailable(let server, let status):
-            "\(server): the registry's token service is unavailable (HTTP \(status)) and retries ran out; try again later"
-        case .malformedAnswer(let server, let what):
-            "\(server): the registry's token service sent an unusable answer (\(what)); try again later"
-        case .network(let server, let error):
-            "\(server): \(error); check the network path to the registry (proxy, firewall, DNS)"
+            "\(server): the registry's token service is unavailable (HTTP \(status)) and retries ran out"
+        case .malformedAnswer(let server, let what): "\(server): the registry's token service sent an unusable answer (\(what))"
+        case .network(let server, let error): "\(server): \(error)"
         case .storedTokenExpired(let server):
-            "\(server): the stored token has expired and no Azure identity is configured to renew it; "
-                + "sign in (docker-credential-acr login), log in again (az acr login --expose-token | docker-credential-acr import), "
+            "\(server): the stored token has expired and no Azure identity is configured to renew it"
+        }
+    }
+
+    public var fix: String? {
+        switch self {
+        case .identity(_, let error): error.fix
+        case .noTenant: "set AZURE_TENANT_ID or the registry's \"tenant\" in the configuration file"
+        case .firewall: "add that address to the registry's network rules, see https://aka.ms/acr/firewall"
+        case .exchangeRefused:
+            "check that the identity has a role on the registry (AcrPull to pull, AcrPush to push; new assignments "
+                + "take up to 10 minutes) and that the tenant is the registry's"
+        case .accessTokenRefused: "the credential presented is not valid for this registry"
+        case .registryNotFound: "check the name (the full login server, e.g. myregistry.azurecr.io)"
+        case .unavailable, .malformedAnswer: "try again later"
+        case .network: "check the network path to the registry (proxy, firewall, DNS)"
+        case .storedTokenExpired:
+            "sign in (docker-credential-acr login), log in again (az acr login --expose-token | docker-credential-acr import), "
                 + "or configure an identity"
         }
     }

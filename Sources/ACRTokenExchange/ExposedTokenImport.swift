@@ -1,3 +1,4 @@
+import ErrorExplanation
 import DockerCredentialProtocol
 import FoundationEssentials
 
@@ -23,12 +24,14 @@ public enum ExposedTokenImport {
     }
 }
 
-public enum ImportError: Error, CustomStringConvertible {
+public enum ImportError: ExplainedError {
     case invalid(String)
 
-    public var description: String {
+    public var cause: String {
         switch self {
-        case .invalid(let reason): "cannot import: \(reason); pipe in the output of `az acr login --name REGISTRY --expose-token`"
+        case .invalid(let reason): "cannot import: \(reason)"
         }
     }
+
+    public var fix: String? { "pipe in the output of `az acr login --name REGISTRY --expose-token`" }
 }

@@ -4,13 +4,9 @@ import DockerCredentialProtocol
 import HTTPTransport
 import Logging
 
-/// The credentials Docker asks for: stored ones for every registry, and for ACR login servers tokens
-/// derived from the machine's Azure identity, cached with their expiry.
-///
-/// `get` for an ACR login server, in order: (a) a credential the user stored, unless it is a token whose
-/// `exp` has passed; (b) the cached ACR refresh token while it has more than the refresh margin left;
-/// (c) a new one from Azure AD and `/oauth2/exchange`, derived once however many `get`s wait for it;
-/// (d) nothing (`credentials not found`, so that anonymous pulls still work) when no identity is configured.
+/// The credentials Docker asks for: stored ones for every registry, and for ACR login servers what
+/// `CredentialResolver` finds (a stored credential, or tokens derived from the machine's Azure identity,
+/// cached with their expiry).
 public struct RegistryCredentials: CredentialStore {
     public let store: any CredentialAndTokenStore
     public let configuration: ACRConfiguration
@@ -19,6 +15,8 @@ public struct RegistryCredentials: CredentialStore {
     /// `get` that needs a new token throws `NetworkNeeded` so that the engine binary takes over.
     public let connection: AzureConnection?
     public let now: @Sendable () -> Int64
+    /// Whether IMDS is worth asking (`IdentityResolver.detectAzureVM`).
+    public let isAzureVM: Bool
     /// Where the single-flight locks live.
     public let lockDirectory: String
     public let logger: Logger
@@ -27,9 +25,10 @@ public struct RegistryCredentials: CredentialStore {
 
     public init(
         store: any CredentialAndTokenStore, configuration: ACRConfiguration, environment: [String: String],
-        connection: AzureConnection?, now: @escaping @Sendable () -> Int64, lockDirectory: String, logger: Logger,
-        notice: @escaping (String) -> Void
+        connection: AzureConnection?, now: @escaping @Sendable () -> Int64, isAzureVM: Bool = IdentityResolver.detectAzureVM(),
+        lockDirectory: String, logger: Logger, notice: @escaping (String) -> Void
     ) {
+        self.isAzureVM = isAzureVM
         self.store = store
         self.configuration = configuration
         self.environment = environment
@@ -40,9 +39,6 @@ public struct RegistryCredentials: CredentialStore {
         self.notice = notice
     }
 
-    /// AAD tokens are reused while they have this much life left (they live about an hour).
-    static let azureADTokenMargin: Int64 = 300
-
     /// `docker-credential-acr login`'s sign-ins, in the same store.
     public var signIns: StoredSignIns { StoredSignIns(cache: store, now: now) }
 
@@ -50,85 +46,22 @@ public struct RegistryCredentials: CredentialStore {
         LoginServer(address, mapped: configuration.mappedHosts)
     }
 
+    /// The walk `get` takes, serving from and saving to the cache.
+    public var resolver: CredentialResolver {
+        CredentialResolver(
+            store: store, configuration: configuration, environment: environment, connection: connection, now: now,
+            isAzureVM: isAzureVM, policy: .serving(lockDirectory: lockDirectory), logger: logger)
+    }
+
+    /// How `get` answers for a login server; nil for other registries.
+    public func resolution(for address: ServerAddress) async throws(NetworkNeeded) -> Resolution? {
+        guard let server = loginServer(address) else { return nil }
+        return try await resolver.resolve(server, storedAt: address)
+    }
+
     public func credential(for address: ServerAddress) async throws -> Credential? {
-        let stored = try await store.credential(for: address)
-        guard let server = loginServer(address) else { return stored }
-        var storedTokenExpired = false
-        if let stored {
-            guard let expiresOn = JWT(stored.secret)?.expiresOn, expiresOn <= now() else { return stored }
-            storedTokenExpired = true
-            logger.info("stored token expired", metadata: ["server": "\(server)", "exp": "\(expiresOn)"])
-        }
-        let settings = configuration.registries[server.name]?.identity ?? IdentitySettings()
-        let source: (any IdentitySource)?
-        do {
-            source = try IdentityResolver(environment: environment, cloud: server.cloud, signIns: signIns).source(settings)
-        } catch {
-            throw ACRError.identity(server, error)
-        }
-        guard let source else {
-            if storedTokenExpired { throw ACRError.storedTokenExpired(server) }
-            logger.debug("no Azure identity configured", metadata: ["server": "\(server)"])
-            return nil
-        }
-        let token = try await refreshToken(for: server, source: source, settings: settings)
-        return Credential(serverURL: address.original, username: LoginServer.tokenUsername, secret: token)
-    }
-
-    /// The cached refresh token while it is fresh, else a new one, derived by one process at a time.
-    public func refreshToken(for server: LoginServer, source: any IdentitySource, settings: IdentitySettings) async throws -> String {
-        let key = TokenKey(kind: .acrRefreshToken, scope: server.name, identity: source.cacheIdentity)
-        let margin = configuration.refreshMargin(for: server)
-        let cached = try store.cachedToken(for: key)
-        if let cached, cached.expiresOn - now() > margin { return cached.token }
-        guard let connection else { throw NetworkNeeded() }
-        // A token that cannot be kept (a locked keyring) is not worth fetching.
-        try store.checkWritable()
-
-        let budget = RequestBudget(total: configuration.timeout)
-        let lock = try await FileLock.acquire(
-            lockDirectory + "/exchange-" + FormEncoding.escape(server.name) + ".lock", until: budget.deadline)
-        defer { lock.release() }
-        // Another process may have derived it while this one waited.
-        if let fresh = try store.cachedToken(for: key), fresh.expiresOn - now() > margin { return fresh.token }
-
-        let context = IdentityContext(connection: connection, budget: budget, now: now)
-        do {
-            let azureAD = try await azureADToken(for: server, source: source, context: context)
-            guard let tenant = settings.tenant ?? source.tenant ?? azureAD.tenant else { throw ACRError.noTenant(server) }
-            let exchange = TokenExchange(server: server, baseURL: configuration.baseURL(for: server))
-            let (token, expiresOn) = try await exchange.refreshToken(for: azureAD, tenant: tenant, context: context)
-            try store.saveToken(CachedToken(token: token, expiresOn: expiresOn), for: key)
-            logger.info("derived ACR refresh token", metadata: [
-                "server": "\(server)", "identity": "\(source.cacheIdentity)", "exp": "\(expiresOn)",
-            ])
-            return token
-        } catch {
-            logger.error("cannot derive ACR refresh token", metadata: [
-                "server": "\(server)", "identity": "\(source.cacheIdentity)", "error": "\(error)",
-            ])
-            // A token inside the margin but not yet expired still works: better than failing now.
-            if let cached, cached.expiresOn > now() + 30 { return cached.token }
-            throw error
-        }
-    }
-
-    func azureADToken(for server: LoginServer, source: any IdentitySource, context: IdentityContext) async throws -> AzureADToken {
-        let resource = ContainerRegistryResource.resource
-        let key = TokenKey(kind: .azureADToken, scope: "\(server.cloud.name) \(resource)", identity: source.cacheIdentity)
-        if let cached = try store.cachedToken(for: key), cached.expiresOn - now() > Self.azureADTokenMargin {
-            return AzureADToken(accessToken: cached.token, expiresOn: cached.expiresOn, tenant: JWT(cached.token)?.string("tid"))
-        }
-        let token: AzureADToken
-        do {
-            token = try await source.token(resource: resource, context: context)
-        } catch {
-            throw ACRError.identity(server, error)
-        }
-        if let renewed = token.renewedSignIn { try signIns.save(renewed) }
-        guard token.expiresOn > now() else { throw ACRError.identity(server, .expiredToken(source: source.kind.label)) }
-        try store.saveToken(CachedToken(token: token.accessToken, expiresOn: token.expiresOn), for: key)
-        return token
+        guard let resolution = try await resolution(for: address) else { return try await store.credential(for: address) }
+        return try resolution.credential(serverURL: address.original)
     }
 
     /// Stores what Docker sends; an exposed ACR token under another user is stored under 00000000-….

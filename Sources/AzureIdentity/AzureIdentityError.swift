@@ -1,7 +1,9 @@
+
+import ErrorExplanation
 import HTTPTransport
 
-/// Why no Azure AD token could be had. Each description names the cause and what to do about it.
-public enum AzureIdentityError: Error, Sendable, CustomStringConvertible {
+/// Why no Azure AD token could be had: the cause, and what to do about it.
+public enum AzureIdentityError: ExplainedError, Sendable {
     /// Azure AD refused the request; `AADError` says why.
     case rejected(source: String, AADError)
     /// A managed-identity endpoint refused the request.
@@ -13,7 +15,11 @@ public enum AzureIdentityError: Error, Sendable, CustomStringConvertible {
     case unreadableFile(variable: String, path: String)
     case invalidCertificate(path: String, reason: String)
     case azureCLIFailed(String)
-    case azureCLINotLoggedIn
+    /// The source is not there on this machine (IMDS does not answer or has no identity, `az` is logged
+    /// out): the chain goes on to the next source, unless the configuration pins this one.
+    case unavailable(IdentityKind, reason: String, fix: String)
+    /// The configuration file pins a source that is not set up here.
+    case pinnedSourceMissing(IdentityKind, reason: String)
     case insecureEndpoint(variable: String, url: String)
     case signInDeclined
     case signInCodeExpired
@@ -22,38 +28,53 @@ public enum AzureIdentityError: Error, Sendable, CustomStringConvertible {
     /// The store that keeps the sign-in could not be read.
     case signInUnreadable(String)
 
-    public var description: String {
+    public var cause: String {
         switch self {
-        case .rejected(let source, let error): "\(source): \(error)"
-        case .managedIdentityRejected(let status, let message):
-            "managed identity: the identity endpoint answered \(status) (\(message)); check that the identity "
-                + "is assigned to this machine, and set AZURE_CLIENT_ID to choose one of several"
-        case .network(let source, let error):
-            "\(source): \(error); check the network path to Azure AD (proxy, firewall, DNS)"
-        case .unexpectedAnswer(let source, let status):
-            "\(source): unusable answer (HTTP \(status)) from the token endpoint; try again, or check AZURE_AUTHORITY_HOST"
-        case .expiredToken(let source):
-            "\(source): the token endpoint answered with a token that has already expired; check this machine's clock, then try again"
-        case .unreadableFile(let variable, let path):
-            "cannot read \(path) (from \(variable)); check that the file exists and is readable by this user"
-        case .invalidCertificate(let path, let reason):
-            "the certificate \(path) cannot be used: \(reason); give a PEM file with the certificate and its RSA private key"
-        case .azureCLIFailed(let message):
-            "Azure CLI: `az account get-access-token` failed (\(message)); run `az login`, or configure another identity"
-        case .azureCLINotLoggedIn: "Azure CLI: not logged in; run `az login`"
+        case .rejected(let source, let error): "\(source): \(error.cause)"
+        case .managedIdentityRejected(let status, let message): "managed identity: the identity endpoint answered \(status) (\(message))"
+        case .network(let source, let error): "\(source): \(error)"
+        case .unexpectedAnswer(let source, let status): "\(source): unusable answer (HTTP \(status)) from the token endpoint"
+        case .expiredToken(let source): "\(source): the token endpoint answered with a token that has already expired"
+        case .unreadableFile(let variable, let path): "cannot read \(path) (from \(variable))"
+        case .invalidCertificate(let path, let reason): "the certificate \(path) cannot be used: \(reason)"
+        case .azureCLIFailed(let message): "Azure CLI: `az account get-access-token` failed (\(message))"
+        case .unavailable(let kind, let reason, _): "\(kind.label): \(reason)"
+        case .pinnedSourceMissing(let kind, let reason):
+            "the configuration file asks for \(kind.label), which is not set up here (\(reason))"
         case .insecureEndpoint(let variable, let url):
-            "\(variable)=\(url) is refused: plain http:// is accepted only for 127.0.0.1, ::1 and localhost; use https://"
-        case .signInDeclined: "the sign-in was declined in the browser; run `docker-credential-acr login` again to retry"
-        case .signInCodeExpired:
-            "the code expired before the sign-in was completed; run `docker-credential-acr login` again and enter the new code within its time"
-        case .signInIncomplete(let reason): "the sign-in cannot be kept: \(reason); try again, or use another identity"
+            "\(variable)=\(url) is refused: plain http:// is accepted only for 127.0.0.1, ::1 and localhost"
+        case .signInDeclined: "the sign-in was declined in the browser"
+        case .signInCodeExpired: "the code expired before the sign-in was completed"
+        case .signInIncomplete(let reason): "the sign-in cannot be kept: \(reason)"
         case .signInUnreadable(let reason): "cannot read the sign-in of `docker-credential-acr login`: \(reason)"
+        }
+    }
+
+    public var fix: String? {
+        switch self {
+        case .rejected(_, let error): error.fix
+        case .managedIdentityRejected:
+            "check that the identity is assigned to this machine, and set AZURE_CLIENT_ID to choose one of several"
+        case .network: "check the network path to Azure AD (proxy, firewall, DNS)"
+        case .unexpectedAnswer: "try again, or check AZURE_AUTHORITY_HOST"
+        case .expiredToken: "check this machine's clock, then try again"
+        case .unreadableFile: "check that the file exists and is readable by this user"
+        case .invalidCertificate: "give a PEM file with the certificate and its RSA private key"
+        case .azureCLIFailed: "run `az login`, or configure another identity"
+        case .unavailable(_, _, let fix): fix
+        case .pinnedSourceMissing:
+            "set it up, or remove \"identity\" from the registry's entry in the configuration file to let the helper choose"
+        case .insecureEndpoint: "use https://"
+        case .signInDeclined: "run `docker-credential-acr login` again to retry"
+        case .signInCodeExpired: "run `docker-credential-acr login` again and enter the new code within its time"
+        case .signInIncomplete: "try again, or use another identity"
+        case .signInUnreadable: nil
         }
     }
 }
 
 /// An error answer of Azure AD's token endpoint, with its AADSTS code explained.
-public struct AADError: Sendable, Equatable, CustomStringConvertible {
+public struct AADError: ExplainedError, Sendable, Equatable {
     public let error: String
     public let code: Int?
     /// Azure AD's own first sentence, without trace and correlation ids.
@@ -65,26 +86,27 @@ public struct AADError: Sendable, Equatable, CustomStringConvertible {
         self.summary = summary
     }
 
-    /// The fix for the codes people meet most; Azure AD's own words otherwise.
-    public var cause: String? {
+    /// The explanation and fix of the codes people meet most; nil for others.
+    var known: (cause: String, fix: String)? {
         switch code {
-        case 7000215: "invalid client secret (often the secret's ID was given instead of its value); set AZURE_CLIENT_SECRET to the secret's value"
-        case 7000222: "the client secret has expired; create a new secret for the app registration and update AZURE_CLIENT_SECRET"
-        case 700016: "the application (AZURE_CLIENT_ID) was not found in the tenant; check AZURE_CLIENT_ID and AZURE_TENANT_ID"
-        case 90002: "the tenant was not found; check AZURE_TENANT_ID and that the registry's cloud matches the tenant's"
-        case 700024: "the client assertion is outside its valid time range; check the machine's clock, and that the federated token file is being refreshed"
-        case 70021: "no federated identity credential matches the token's issuer and subject; add one to the app registration for this service account"
-        case 700027: "the client assertion's signature is not valid; check that the certificate is the one uploaded to the app registration"
-        case 700082, 70008: "the sign-in has expired (unused for too long); run `docker-credential-acr login` again"
-        case 50173, 50133: "the sign-in was revoked (a password change, or an administrator revoked the sessions); run `docker-credential-acr login` again"
-        case 53003: "blocked by a Conditional Access policy; ask the tenant's administrator"
+        case 7000215: ("invalid client secret (often the secret's ID was given instead of its value)", "set AZURE_CLIENT_SECRET to the secret's value")
+        case 7000222: ("the client secret has expired", "create a new secret for the app registration and update AZURE_CLIENT_SECRET")
+        case 700016: ("the application (AZURE_CLIENT_ID) was not found in the tenant", "check AZURE_CLIENT_ID and AZURE_TENANT_ID")
+        case 90002: ("the tenant was not found", "check AZURE_TENANT_ID and that the registry's cloud matches the tenant's")
+        case 700024: ("the client assertion is outside its valid time range", "check the machine's clock, and that the federated token file is being refreshed")
+        case 70021: ("no federated identity credential matches the token's issuer and subject", "add one to the app registration for this service account")
+        case 700027: ("the client assertion's signature is not valid", "check that the certificate is the one uploaded to the app registration")
+        case 700082, 70008: ("the sign-in has expired (unused for too long)", "run `docker-credential-acr login` again")
+        case 50173, 50133: ("the sign-in was revoked (a password change, or an administrator revoked the sessions)", "run `docker-credential-acr login` again")
+        case 53003: ("blocked by a Conditional Access policy", "ask the tenant's administrator")
         default: nil
         }
     }
 
-    public var description: String {
-        let codeText = code.map { "AADSTS\($0)" } ?? error
-        if let cause { return "Azure AD refused the token request (\(codeText)): \(cause)" }
-        return "Azure AD refused the token request (\(codeText)): \(summary)"
+    /// "Azure AD refused the token request (AADSTS7000215): invalid client secret …"
+    public var cause: String {
+        "Azure AD refused the token request (\(code.map { "AADSTS\($0)" } ?? error)): \(known?.cause ?? summary)"
     }
+
+    public var fix: String? { known?.fix }
 }

@@ -34,7 +34,30 @@ public struct ClientCredentialsSource: IdentitySource {
         }
     }
 
-    public var cacheIdentity: String { "\(kind.rawValue):\(tenantID):\(clientID)" }
+    /// A workload identity is also told apart by its service account: the federated token's subject.
+    public var cacheIdentity: String {
+        guard case .federatedTokenFile(let path) = proof else { return "\(kind.rawValue):\(tenantID):\(clientID)" }
+        let subject = Self.read(path).flatMap(JWT.init)?.string("sub") ?? "unknown-subject"
+        return "\(kind.rawValue):\(tenantID):\(clientID):\(subject)"
+    }
+
+    public var proofMaterial: [UInt8]? {
+        switch proof {
+        case .secret(let secret): Array(secret.utf8)
+        case .certificate(let path, let password):
+            ((try? FileDescriptorReader.contents(of: path, limit: 1 << 20)) ?? []) + [0] + Array((password ?? "").utf8)
+        case .federatedTokenFile: nil
+        }
+    }
+
+    /// The federated token in the file, without whitespace.
+    static func read(_ path: String) -> String? {
+        guard let bytes = try? FileDescriptorReader.contents(of: path, limit: 1 << 20),
+              let text = String(validating: bytes, as: UTF8.self)?.filter({ !$0.isWhitespace }), !text.isEmpty
+        else { return nil }
+        return text
+    }
+
     public var tenant: String? { tenantID }
     var tokenURL: String { authorityHost + FormEncoding.escape(tenantID) + "/oauth2/v2.0/token" }
 
@@ -44,10 +67,7 @@ public struct ClientCredentialsSource: IdentitySource {
         case .secret(let secret):
             fields.append(("client_secret", secret))
         case .federatedTokenFile(let path):
-            guard let bytes = try? FileDescriptorReader.contents(of: path, limit: 1 << 20),
-                  let assertion = String(validating: bytes, as: UTF8.self)?.filter({ !$0.isWhitespace }),
-                  !assertion.isEmpty
-            else { throw .unreadableFile(variable: "AZURE_FEDERATED_TOKEN_FILE", path: path) }
+            guard let assertion = Self.read(path) else { throw .unreadableFile(variable: "AZURE_FEDERATED_TOKEN_FILE", path: path) }
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
         case .certificate(let path, let password):
             let assertion = try context.connection.signer.assertion(

@@ -13,19 +13,20 @@ public struct IdentitySettings: Sendable, Equatable {
     }
 }
 
-/// One identity source as the resolver saw it: `source` is set for the one that is used.
+/// One identity source as the resolver saw it: `source` is set where it is set up here.
 public struct IdentityCandidate: Sendable {
     public let kind: IdentityKind
     public let source: (any IdentitySource)?
-    /// Why it is used, or why not ("AZURE_CLIENT_SECRET is not set").
+    /// Why it is set up, or why not ("AZURE_CLIENT_SECRET is not set").
     public let reason: String
+    /// The configuration file asks for this source: it is not skipped when it is not there.
+    public let pinned: Bool
 }
 
-/// Picks the identity source from the Azure SDKs' standard variables, in the documented order (that of
+/// Finds the identity sources from the Azure SDKs' standard variables, in the documented order (that of
 /// the SDKs' DefaultAzureCredential): service principal with secret, with certificate, workload identity,
-/// managed identity, a person's `docker-credential-acr login`, Azure CLI.
-/// The first one that is configured is used; one that is configured but fails is reported, never
-/// silently skipped, so the user learns what is wrong with the identity they meant.
+/// managed identity, a person's `docker-credential-acr login`, Azure CLI. Which of them is used is the
+/// resolution's decision (`CredentialResolver`): the first that is there, skipping those that are not.
 public struct IdentityResolver {
     public let environment: [String: String]
     public let cloud: AzureCloud
@@ -46,22 +47,25 @@ public struct IdentityResolver {
 
     public static let imdsVariable = "DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT"
 
-    /// The source to use, or nil when none is configured.
-    public func source(_ settings: IdentitySettings = IdentitySettings()) throws(AzureIdentityError) -> (any IdentitySource)? {
-        try candidates(settings).last?.source
+    /// The sources to look at, in order: only the pinned one where the configuration pins one.
+    public func order(_ settings: IdentitySettings = IdentitySettings()) -> [IdentityKind] {
+        settings.kind.map { [$0] } ?? IdentityKind.allCases
     }
 
-    /// The sources looked at, in order, up to and including the one that is used: each with why it is
-    /// used or why not, for `diagnose`.
+    /// Every source in `order`, each with what it would use or why it is not set up.
     public func candidates(_ settings: IdentitySettings = IdentitySettings()) throws(AzureIdentityError) -> [IdentityCandidate] {
+        var found: [IdentityCandidate] = []
+        for kind in order(settings) { found.append(try candidate(kind, settings)) }
+        return found
+    }
+
+    /// One source: what it would use, or why it is not set up. Reads local files only (a sign-in in the
+    /// store, `az`'s profile), and only for that source.
+    public func candidate(_ kind: IdentityKind, _ settings: IdentitySettings) throws(AzureIdentityError) -> IdentityCandidate {
         let tenant = settings.tenant ?? value("AZURE_TENANT_ID")
         let clientID = settings.clientID ?? value("AZURE_CLIENT_ID")
         let authority = try authorityHost()
-        var looked: [IdentityCandidate] = []
-        func skip(_ kind: IdentityKind, _ reason: String) { looked.append(IdentityCandidate(kind: kind, source: nil, reason: reason)) }
-        func use(_ source: any IdentitySource, _ reason: String) -> [IdentityCandidate] {
-            looked + [IdentityCandidate(kind: source.kind, source: source, reason: reason)]
-        }
+        let pinned = settings.kind != nil
         /// "A and B are not set", naming only the missing ones.
         func missing(_ names: [String]) -> String {
             let absent = names.filter { name in
@@ -73,58 +77,63 @@ public struct IdentityResolver {
             }
             return absent.joined(separator: ", ") + (absent.count == 1 ? " is not set" : " are not set")
         }
-        let candidates: [IdentityKind] = settings.kind.map { [$0] } ?? IdentityKind.allCases
-        for kind in candidates {
-            switch kind {
-            case .servicePrincipalSecret, .servicePrincipalCertificate, .workloadIdentity:
-                let variable = switch kind {
-                case .servicePrincipalSecret: "AZURE_CLIENT_SECRET"
-                case .servicePrincipalCertificate: "AZURE_CLIENT_CERTIFICATE_PATH"
-                default: "AZURE_FEDERATED_TOKEN_FILE"
-                }
-                guard let tenant, let clientID, let given = value(variable) else {
-                    skip(kind, missing(["AZURE_TENANT_ID", "AZURE_CLIENT_ID", variable]))
-                    continue
-                }
-                let proof: ClientCredentialsSource.Proof = switch kind {
-                case .servicePrincipalSecret: .secret(given)
-                case .servicePrincipalCertificate: .certificate(path: given, password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
-                default: .federatedTokenFile(given)
-                }
+        func use(_ source: any IdentitySource, _ reason: String) -> IdentityCandidate {
+            IdentityCandidate(kind: kind, source: source, reason: reason, pinned: pinned)
+        }
+        func skip(_ reason: String) -> IdentityCandidate {
+            IdentityCandidate(kind: kind, source: nil, reason: reason, pinned: pinned)
+        }
+        switch kind {
+        case .servicePrincipalSecret, .servicePrincipalCertificate, .workloadIdentity:
+            let variable = switch kind {
+            case .servicePrincipalSecret: "AZURE_CLIENT_SECRET"
+            case .servicePrincipalCertificate: "AZURE_CLIENT_CERTIFICATE_PATH"
+            default: "AZURE_FEDERATED_TOKEN_FILE"
+            }
+            guard let tenant, let clientID, let given = value(variable) else {
+                return skip(missing(["AZURE_TENANT_ID", "AZURE_CLIENT_ID", variable]))
+            }
+            let proof: ClientCredentialsSource.Proof = switch kind {
+            case .servicePrincipalSecret: .secret(given)
+            case .servicePrincipalCertificate: .certificate(path: given, password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
+            default: .federatedTokenFile(given)
+            }
+            return use(
+                ClientCredentialsSource(tenantID: tenant, clientID: clientID, proof: proof, authorityHost: authority),
+                "AZURE_TENANT_ID, AZURE_CLIENT_ID and \(variable) are set")
+        case .managedIdentity:
+            if let url = value("IDENTITY_ENDPOINT"), let header = value("IDENTITY_HEADER") {
+                try EndpointPolicy.check(url, variable: "IDENTITY_ENDPOINT", allowLinkLocal: true)
                 return use(
-                    ClientCredentialsSource(tenantID: tenant, clientID: clientID, proof: proof, authorityHost: authority),
-                    "AZURE_TENANT_ID, AZURE_CLIENT_ID and \(variable) are set")
-            case .managedIdentity:
-                if let url = value("IDENTITY_ENDPOINT"), let header = value("IDENTITY_HEADER") {
-                    try EndpointPolicy.check(url, variable: "IDENTITY_ENDPOINT", allowLinkLocal: true)
-                    return use(
-                        ManagedIdentitySource(endpoint: .appService(url: url, header: header), clientID: clientID),
-                        "IDENTITY_ENDPOINT and IDENTITY_HEADER are set (App Service, Container Apps, Functions)")
-                }
-                if let url = value(Self.imdsVariable) {
-                    try EndpointPolicy.check(url, variable: Self.imdsVariable)
-                    return use(
-                        ManagedIdentitySource(endpoint: .imds(url: url), clientID: clientID), "\(Self.imdsVariable) is set")
-                }
-                if isAzureVM || settings.kind == .managedIdentity {
-                    return use(
-                        ManagedIdentitySource(endpoint: .imds(url: ManagedIdentitySource.imdsURL), clientID: clientID),
-                        isAzureVM ? "this machine is an Azure VM" : "the configuration file asks for it")
-                }
-                skip(kind, "not an Azure VM, and neither IDENTITY_ENDPOINT nor \(Self.imdsVariable) is set")
-            case .signedInUser:
-                if let signIn = try signIns?.signIn(authorityHost: authority) {
-                    return use(SignedInUserSource(signIn: signIn), "signed in as \(signIn.username) with `docker-credential-acr login`")
-                }
-                skip(kind, "no sign-in; `docker-credential-acr login` makes one")
-            case .azureCLI:
-                if let az = ChildProcess.find("az", path: environment["PATH"]) {
-                    return use(AzureCLISource(executable: az, tenantID: settings.tenant), "`az` is at \(az)")
-                }
-                skip(kind, "`az` is not on PATH")
+                    ManagedIdentitySource(endpoint: .appService(url: url, header: header), clientID: clientID),
+                    "IDENTITY_ENDPOINT and IDENTITY_HEADER are set (App Service, Container Apps, Functions)")
+            }
+            if let url = value(Self.imdsVariable) {
+                try EndpointPolicy.check(url, variable: Self.imdsVariable)
+                return use(ManagedIdentitySource(endpoint: .imds(url: url), clientID: clientID), "\(Self.imdsVariable) is set")
+            }
+            if isAzureVM || pinned {
+                return use(
+                    ManagedIdentitySource(endpoint: .imds(url: ManagedIdentitySource.imdsURL), clientID: clientID),
+                    isAzureVM ? "this machine is an Azure VM" : "the configuration file asks for it")
+            }
+            return skip("not an Azure VM, and neither IDENTITY_ENDPOINT nor \(Self.imdsVariable) is set")
+        case .signedInUser:
+            if let signIn = try signIns?.signIn(authorityHost: authority) {
+                return use(SignedInUserSource(signIn: signIn), "signed in as \(signIn.username) with `docker-credential-acr login`")
+            }
+            return skip("no sign-in; `docker-credential-acr login` makes one")
+        case .azureCLI:
+            guard let az = ChildProcess.find("az", path: environment["PATH"]) else { return skip("`az` is not on PATH") }
+            switch AzureCLIAccount.read(environment: environment) {
+            case .success(let account):
+                return use(
+                    AzureCLISource(executable: az, tenantID: settings.tenant, account: account),
+                    "`az` is at \(az), logged in as \(account.name)")
+            case .failure(let notLoggedIn):
+                return skip("`az` is not logged in (\(notLoggedIn.reason)); `az login` logs it in")
             }
         }
-        return looked
     }
 
     /// `AZURE_AUTHORITY_HOST` (the workload-identity webhook sets it, with a trailing slash), else the cloud's.

@@ -49,9 +49,19 @@ public enum IdentityKind: String, CaseIterable, Sendable {
 /// A way to get an Azure AD token for a resource.
 public protocol IdentitySource: Sendable {
     var kind: IdentityKind { get }
-    /// Tells identities apart in cache keys; never contains a secret.
+    /// Tells identities apart in cache keys: everything that decides whose token Azure AD issues, except
+    /// secrets (keyring attributes are readable by anyone on the session bus).
     var cacheIdentity: String { get }
+    /// The secret that proves the identity, for a salted fingerprint kept with its tokens (`Fingerprint`),
+    /// so that a changed secret is tried at once; nil where there is none.
+    var proofMaterial: [UInt8]? { get }
     /// The tenant, where the configuration names one before any token is fetched.
     var tenant: String? { get }
+    /// Throws `.unavailable` when the source turns out not to be there (the chain goes on), any other
+    /// error when it is there and fails.
     func token(resource: String, context: IdentityContext) async throws(AzureIdentityError) -> AzureADToken
+}
+
+extension IdentitySource {
+    public var proofMaterial: [UInt8]? { nil }
 }

@@ -21,6 +21,10 @@ public struct ManagedIdentitySource: IdentitySource {
         self.clientID = clientID
     }
 
+    /// How long IMDS has to answer a first request before the chain takes it for absent, as the Azure SDKs
+    /// probe it (a VM's IMDS answers in milliseconds; elsewhere the address may not answer at all).
+    public static let imdsProbeTimeout: Duration = .seconds(1)
+
     public var kind: IdentityKind { .managedIdentity }
     public var cacheIdentity: String { "managed-identity:\(clientID ?? "default")" }
     public var tenant: String? { nil }
@@ -45,7 +49,12 @@ public struct ManagedIdentitySource: IdentitySource {
         }
         let response: HTTPResponse
         do {
-            response = try await context.budget.send(request, via: context.transport, retryingAlso: extraRetries)
+            let probe = if case .imds = endpoint { Self.imdsProbeTimeout } else { Duration?.none }
+            response = try await context.budget.send(request, via: context.transport, retryingAlso: extraRetries, probe: probe)
+        } catch .noAnswerToProbe(let error) {
+            throw .unavailable(
+                .managedIdentity, reason: "IMDS did not answer (\(error)): this is not an Azure VM, or something blocks its address",
+                fix: "on an Azure VM, let this machine reach 169.254.169.254 directly; elsewhere configure another identity")
         } catch {
             throw .network(source: kind.label, error)
         }
@@ -59,9 +68,15 @@ public struct ManagedIdentitySource: IdentitySource {
         // A 200 that is not a token is a broken answer, not a refusal.
         guard response.status != 200 else { throw .unexpectedAnswer(source: kind.label, status: 200) }
         let failure = try? JSONDecoder().decode(Failure.self, from: body)
-        throw .managedIdentityRejected(
-            status: response.status,
-            message: failure?.error_description ?? failure?.message ?? failure?.error ?? "no error message")
+        let message = failure?.error_description ?? failure?.message ?? failure?.error ?? "no error message"
+        // IMDS's answer on a VM without an identity. A user-assigned identity asked for by id that is not
+        // there is a mistake to report, not an absence.
+        if case .imds = endpoint, response.status == 400, clientID == nil {
+            throw .unavailable(
+                .managedIdentity, reason: "IMDS answered 400 (\(message)): no managed identity is assigned to this VM",
+                fix: "assign one to the VM (az vm identity assign), or configure another identity")
+        }
+        throw .managedIdentityRejected(status: response.status, message: message)
     }
 
     /// IMDS sends every field as a string; App Service sends `expires_on` as a number, a numeric string

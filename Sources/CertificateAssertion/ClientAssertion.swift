@@ -1,3 +1,4 @@
+import ErrorExplanation
 import AzureIdentity
 import Crypto
 import FoundationEssentials
@@ -74,14 +75,21 @@ enum ClientAssertion {
 /// PKCS#8 `EncryptedPrivateKeyInfo` with PBES2 (RFC 8018): PBKDF2 with HMAC-SHA-1 or -SHA-256 and
 /// AES-CBC, what `openssl pkcs8 -topk8 -v2 aes-256-cbc` and current OpenSSL write by default.
 enum EncryptedPrivateKey {
-    enum Failure: Error, CustomStringConvertible {
+    enum Failure: ExplainedError {
         case unsupported(String)
         case wrongPassword
 
-        var description: String {
+        var cause: String {
             switch self {
-            case .unsupported(let what): "unsupported \(what); use PBES2 with PBKDF2 and AES-CBC"
+            case .unsupported(let what): "unsupported \(what)"
             case .wrongPassword: "wrong password"
+            }
+        }
+
+        var fix: String? {
+            switch self {
+            case .unsupported: "use PBES2 with PBKDF2 and AES-CBC"
+            case .wrongPassword: nil
             }
         }
     }

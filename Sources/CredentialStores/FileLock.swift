@@ -1,3 +1,4 @@
+import ErrorExplanation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,13 +36,14 @@ public final class FileLock {
     }
 }
 
-public enum FileLockError: Error, CustomStringConvertible {
+public enum FileLockError: ExplainedError {
     case timedOut(String)
 
-    public var description: String {
+    public var cause: String {
         switch self {
-        case .timedOut(let path):
-            "another docker-credential-acr held \(path) for longer than the time allowed; try again, or end the stuck process"
+        case .timedOut(let path): "another docker-credential-acr held \(path) for longer than the time allowed"
         }
     }
+
+    public var fix: String? { "try again, or end the stuck process" }
 }

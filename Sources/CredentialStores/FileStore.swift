@@ -1,3 +1,4 @@
+import ErrorExplanation
 import DockerCredentialProtocol
 import FoundationEssentials
 #if canImport(Glibc)
@@ -80,6 +81,7 @@ public struct FileStore: CredentialStore {
         var identity: String
         var token: String
         var expiresOn: Int64
+        var proof: String?
     }
 
     /// The exact entry when there is one, else any other spelling of the same registry.
@@ -127,7 +129,7 @@ public struct FileStore: CredentialStore {
 extension FileStore: TokenCache {
     public func cachedToken(for key: TokenKey) throws -> CachedToken? {
         try read(TokenContents.self, from: tokenFile)?.tokens[key.id].map {
-            CachedToken(token: $0.token, expiresOn: $0.expiresOn)
+            CachedToken(token: $0.token, expiresOn: $0.expiresOn, proof: $0.proof)
         }
     }
 
@@ -135,14 +137,14 @@ extension FileStore: TokenCache {
         try update(tokenFile, default: TokenContents(tokens: [:])) {
             $0.tokens[key.id] = StoredToken(
                 kind: key.kind.rawValue, scope: key.scope, identity: key.identity,
-                token: token.token, expiresOn: token.expiresOn)
+                token: token.token, expiresOn: token.expiresOn, proof: token.proof)
         }
     }
 
     public func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] {
         try read(TokenContents.self, from: tokenFile)?.tokens.values.sorted { $0.expiresOn < $1.expiresOn }.compactMap {
             guard let key = TokenKey(kind: $0.kind, scope: $0.scope, identity: $0.identity) else { return nil }
-            return (key, CachedToken(token: $0.token, expiresOn: $0.expiresOn))
+            return (key, CachedToken(token: $0.token, expiresOn: $0.expiresOn, proof: $0.proof))
         } ?? []
     }
 
@@ -162,7 +164,7 @@ private protocol VersionedFile: Codable {
     var version: Int { get }
 }
 
-public enum FileStoreError: Error, Equatable, CustomStringConvertible {
+public enum FileStoreError: ExplainedError, Equatable {
     case insecure(path: String, mode: UInt32)
     case notOwned(path: String)
     case notRegular(path: String)
@@ -170,22 +172,28 @@ public enum FileStoreError: Error, Equatable, CustomStringConvertible {
     case unsupportedVersion(String, Int)
     case system(operation: String, path: String, errno: Int32)
 
-    public var description: String {
+    public var cause: String {
         switch self {
         case .insecure(let path, let mode):
-            let wanted = mode & UInt32(S_IFMT) == UInt32(S_IFDIR) ? "700" : "600"
-            return "refusing to use \(path): its mode \(String(mode & 0o777, radix: 8)) lets other users read it; "
-                + "run `chmod \(wanted) \(path)` and check that no one else has read the credentials in it"
-        case .notOwned(let path):
-            return "refusing to use \(path): it belongs to another user; remove it or set XDG_DATA_HOME to a folder of your own"
-        case .notRegular(let path):
-            return "refusing to use \(path): it is not a regular file or folder (a symbolic link?); remove it"
-        case .corrupt(let path):
-            return "\(path) is not a valid credentials file; move it away (it may hold credentials you need) and log in again"
+            "refusing to use \(path): its mode \(String(mode & 0o777, radix: 8)) lets other users read it"
+        case .notOwned(let path): "refusing to use \(path): it belongs to another user"
+        case .notRegular(let path): "refusing to use \(path): it is not a regular file or folder (a symbolic link?)"
+        case .corrupt(let path): "\(path) is not a valid credentials file"
         case .unsupportedVersion(let path, let version):
-            return "\(path) has format version \(version), which this docker-credential-acr does not know; upgrade it"
-        case .system(let operation, let path, let code):
-            return "cannot \(operation) \(path): \(String(cString: strerror(code)))"
+            "\(path) has format version \(version), which this docker-credential-acr does not know"
+        case .system(let operation, let path, let code): "cannot \(operation) \(path): \(String(cString: strerror(code)))"
+        }
+    }
+
+    public var fix: String? {
+        switch self {
+        case .insecure(let path, let mode):
+            "run `chmod \(mode & UInt32(S_IFMT) == UInt32(S_IFDIR) ? "700" : "600") \(path)` and check that no one else has read the credentials in it"
+        case .notOwned: "remove it or set XDG_DATA_HOME to a folder of your own"
+        case .notRegular: "remove it"
+        case .corrupt: "move it away (it may hold credentials you need) and log in again"
+        case .unsupportedVersion: "upgrade it"
+        case .system: nil
         }
     }
 }

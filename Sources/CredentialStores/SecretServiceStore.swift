@@ -1,5 +1,6 @@
 import CLibSecret
 import DockerCredentialProtocol
+import ErrorExplanation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -308,35 +309,49 @@ extension SecretServiceStore: TokenCache {
 }
 
 extension CachedToken {
-    /// As kept in a keyring item's secret: the expiry travels with the token.
-    var encoded: String { "\(expiresOn) \(token)" }
+    /// As kept in a keyring item's secret: `EXPIRY [#PROOF ]TOKEN`. The expiry and the fingerprint of the
+    /// secret it came from travel with the token, never in the attributes, which anyone on the bus can read.
+    /// Tokens (JWTs) and sign-ins (JSON) never start with `#`.
+    var encoded: String { "\(expiresOn) " + (proof.map { "#\($0) " } ?? "") + token }
 
     init?(encoded: String) {
         guard let space = encoded.firstIndex(of: " "), let expiresOn = Int64(encoded[..<space]) else { return nil }
-        self.init(token: String(encoded[encoded.index(after: space)...]), expiresOn: expiresOn)
+        var rest = encoded[encoded.index(after: space)...]
+        var proof: String?
+        if rest.hasPrefix("#") {
+            guard let end = rest.firstIndex(of: " ") else { return nil }
+            proof = String(rest[rest.index(after: rest.startIndex)..<end])
+            rest = rest[rest.index(after: end)...]
+        }
+        self.init(token: String(rest), expiresOn: expiresOn, proof: proof)
     }
 }
 
-public enum SecretServiceError: Error, CustomStringConvertible {
+public enum SecretServiceError: ExplainedError {
     case unreachable(GLibError)
     case locked
     case noDefaultCollection
     case failed(String, GLibError)
 
-    public var description: String {
+    public var cause: String {
         switch self {
         case .unreachable(let error):
-            "cannot reach a Secret Service (gnome-keyring, KeePassXC) on the session bus (\(error.message)); "
-                + "start one in this session, or set DOCKER_CREDENTIAL_ACR_STORE=file to keep credentials in a private file"
+            "cannot reach a Secret Service (gnome-keyring, KeePassXC) on the session bus (\(error.message))"
+        case .locked: "the keyring's default collection is locked and cannot be unlocked without a prompt"
+        case .noDefaultCollection: "the Secret Service has no default keyring collection"
+        case .failed(let operation, let error): "cannot \(operation) the Secret Service keyring: \(error.message)"
+        }
+    }
+
+    public var fix: String? {
+        switch self {
+        case .unreachable:
+            "start one in this session, or set DOCKER_CREDENTIAL_ACR_STORE=file to keep credentials in a private file"
         case .locked:
-            "the keyring's default collection is locked and cannot be unlocked without a prompt; unlock it "
-                + "(log in to the desktop, or `gnome-keyring-daemon --unlock` with its password on stdin), "
+            "unlock it (log in to the desktop, or `gnome-keyring-daemon --unlock` with its password on stdin), "
                 + "or set DOCKER_CREDENTIAL_ACR_STORE=file"
-        case .noDefaultCollection:
-            "the Secret Service has no default keyring collection; create one (e.g. with Seahorse), "
-                + "or set DOCKER_CREDENTIAL_ACR_STORE=file"
-        case .failed(let operation, let error):
-            "cannot \(operation) the Secret Service keyring: \(error.message)"
+        case .noDefaultCollection: "create one (e.g. with Seahorse), or set DOCKER_CREDENTIAL_ACR_STORE=file"
+        case .failed: nil
         }
     }
 }

@@ -1,3 +1,4 @@
+import ErrorExplanation
 import DockerCredentialProtocol
 #if canImport(Glibc)
 import Glibc
@@ -51,13 +52,14 @@ public enum StoreChoice: String, CaseIterable, Sendable {
     }
 }
 
-public enum StoreChoiceError: Error, CustomStringConvertible {
+public enum StoreChoiceError: ExplainedError {
     case unknown(String)
 
-    public var description: String {
+    public var cause: String {
         switch self {
-        case .unknown(let value):
-            "\(StoreChoice.variable)='\(value)' is not a store; use secretservice, file or auto (the default)"
+        case .unknown(let value): "\(StoreChoice.variable)='\(value)' is not a store"
         }
     }
+
+    public var fix: String? { "use secretservice, file or auto (the default)" }
 }

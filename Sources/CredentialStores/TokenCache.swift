@@ -5,11 +5,46 @@ public struct CachedToken: Codable, Equatable, Sendable {
     public var token: String
     /// Seconds since 1970.
     public var expiresOn: Int64
+    /// A salted fingerprint of the secret the token was derived with (a client secret, a certificate), so
+    /// that a changed secret is noticed; nil for identities without one.
+    public var proof: String?
 
-    public init(token: String, expiresOn: Int64) {
+    public init(token: String, expiresOn: Int64, proof: String? = nil) {
         self.token = token
         self.expiresOn = expiresOn
+        self.proof = proof
     }
+}
+
+/// When a cached token is served, renewed, or given up: the one rule for Azure AD and ACR tokens alike.
+public struct RenewalRule: Sendable, Equatable {
+    /// A token with less life left than this is renewed.
+    public var margin: Int64
+
+    /// Less than this left, a token may expire on its way to the registry: not worth serving even when
+    /// renewing it fails.
+    public static let shortestUsableLife: Int64 = 30
+
+    public enum Verdict: Sendable, Equatable {
+        /// Serve it.
+        case fresh
+        /// Renew it; serve it only if renewing fails.
+        case due
+        /// Renew it; never serve it.
+        case spent
+    }
+
+    public init(margin: Int64) {
+        self.margin = margin
+    }
+
+    public func verdict(_ expiresOn: Int64, now: Int64) -> Verdict {
+        let left = expiresOn - now
+        if left > margin { return .fresh }
+        return left > Self.shortestUsableLife ? .due : .spent
+    }
+
+    public func verdict(_ token: CachedToken, now: Int64) -> Verdict { verdict(token.expiresOn, now: now) }
 }
 
 /// Which cached token: its kind, what it is for (a login server, or a tenant and resource), and the
@@ -20,6 +55,9 @@ public struct TokenKey: Hashable, Sendable {
         case azureADToken = "aad-access-token"
         /// A person's Azure AD sign-in (its refresh token), from `docker-credential-acr login`.
         case azureADSignIn = "aad-sign-in"
+        /// A note that an identity source was found missing (IMDS silent, `az` logged out), so that the
+        /// next `get`s skip it for a while instead of asking again.
+        case unavailableSource = "source-unavailable"
     }
 
     public var kind: Kind

@@ -2,6 +2,7 @@ import ACRTokenExchange
 import AzureIdentity
 import CredentialStores
 import DockerCredentialProtocol
+import ErrorExplanation
 import HTTPTransport
 
 /// Runs every check for the registries asked about, as `docker-credential-acr diagnose` does. Its
@@ -44,8 +45,9 @@ public struct Diagnostician {
         let (keyring, store) = KeyringChecks(environment: environment).run()
         var checks = machine + keyring
         if let configurationProblem {
-            let (cause, fix) = Formatting.causeAndFix(configurationProblem.description)
-            checks.append(Check(.helperConfigFile, .error, title: "docker-credential-acr configuration", found: cause, fix: fix))
+            checks.append(Check(
+                .helperConfigFile, .error, title: "docker-credential-acr configuration", found: configurationProblem.cause,
+                fix: configurationProblem.fix))
         }
         let names = registries.isEmpty ? knownRegistries(config, store: store) : registries
         if names.isEmpty {

@@ -1,3 +1,4 @@
+import ErrorExplanation
 import DockerCredentialProtocol
 import FoundationEssentials
 import SystemIO
@@ -61,11 +62,13 @@ public struct DockerConfigFile: Sendable {
     public var registries: [String] { Array(auths.keys) + Array(credHelpers.keys) }
 }
 
-public enum DockerConfigError: Error, Sendable, CustomStringConvertible {
+public enum DockerConfigError: ExplainedError, Sendable {
     case invalid(String)
     case unreadable(String, String)
 
-    public var description: String {
+    public var fix: String? { nil }
+
+    public var cause: String {
         switch self {
         case .invalid(let path): "\(path) is not a valid Docker configuration (not a JSON object of the expected shape)"
         case .unreadable(let path, let reason): "cannot read \(path): \(reason)"

@@ -29,10 +29,4 @@ enum Formatting {
             ? "valid until \(time(expiresOn)) (\(duration(expiresOn - now)) left)"
             : "expired \(time(expiresOn)) (\(duration(now - expiresOn)) ago)"
     }
-
-    /// Splits "cause; what to do" as the helper's error descriptions are written.
-    static func causeAndFix(_ description: String) -> (cause: String, fix: String?) {
-        guard let separator = description.firstRange(of: "; ") else { return (description, nil) }
-        return (String(description[..<separator.lowerBound]), String(description[separator.upperBound...]))
-    }
 }

@@ -1,3 +1,4 @@
+import ErrorExplanation
 import CredentialStores
 
 /// Which store holds the credentials, and whether it can be used without a prompt. Opens the store the
@@ -8,7 +9,7 @@ struct KeyringChecks {
     func run() -> (checks: [Check], store: (any CredentialAndTokenStore)?) {
         let title = "Credential store"
         func failed(_ error: any Error, unlocked: String) -> [Check] {
-            let (cause, fix) = Formatting.causeAndFix("\(error)")
+            let (cause, fix) = { let e = Explanation(error); return (e.cause, e.fix) }()
             return [Check(.credentialStore, .error, title: title, found: cause, fix: fix),
                     Check(.keyringLocked, .skipped, title: "Keyring unlocked", found: unlocked)]
         }
@@ -41,7 +42,7 @@ struct KeyringChecks {
             try (opened.store as? SecretServiceStore)?.checkUnlocked()
             checks.append(Check(.keyringLocked, .ok, title: "Keyring unlocked", found: "the default collection is unlocked"))
         } catch {
-            let (cause, fix) = Formatting.causeAndFix(error.description)
+            let (cause, fix) = { let e = Explanation(error); return (e.cause, e.fix) }()
             checks.append(Check(.keyringLocked, .error, title: "Keyring unlocked", found: cause, fix: fix))
         }
         return (checks, opened.store)
@@ -52,7 +53,7 @@ struct KeyringChecks {
             _ = try store.allUsernames()
             return Check(.credentialStore, .ok, title: "Credential store", found: "the file \(store.file) (\(reason))")
         } catch {
-            let (cause, fix) = Formatting.causeAndFix("\(error)")
+            let (cause, fix) = { let e = Explanation(error); return (e.cause, e.fix) }()
             return Check(.credentialStore, .error, title: "Credential store", found: cause, fix: fix)
         }
     }

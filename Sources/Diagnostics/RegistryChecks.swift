@@ -4,6 +4,7 @@ import CredentialStores
 import DockerCredentialProtocol
 import FoundationEssentials
 import HTTPTransport
+import Logging
 
 /// The checks of one ACR login server, in the order a login goes: reach the registry, find the
 /// credential Docker would get, prove it to Azure AD and the registry, and see what it may do.
@@ -15,12 +16,12 @@ struct RegistryChecks {
     let pull: String?
     let push: String?
 
-    private var name: String { server.name }
-    private var configuration: ACRConfiguration { tools.configuration }
+    var name: String { server.name }
+    var configuration: ACRConfiguration { tools.configuration }
     private var baseURL: String { configuration.baseURL(for: server) }
-    private var now: Int64 { tools.now() }
+    var now: Int64 { tools.now() }
 
-    private func check(_ code: CheckCode, _ status: Check.Status, _ title: String, _ found: String, fix: String? = nil) -> Check {
+    func check(_ code: CheckCode, _ status: Check.Status, _ title: String, _ found: String, fix: String? = nil) -> Check {
         Check(code, status, registry: name, title: title, found: found, fix: fix)
     }
 
@@ -28,36 +29,32 @@ struct RegistryChecks {
         IdentityContext(connection: tools.connection, budget: RequestBudget(total: configuration.timeout), now: tools.now)
     }
 
+    /// The walk `get` takes, live and writing nothing.
+    private var resolver: CredentialResolver {
+        CredentialResolver(
+            store: store ?? UnopenedStore(), configuration: configuration, environment: tools.environment,
+            connection: tools.connection, now: tools.now, isAzureVM: tools.isAzureVM, policy: .probing,
+            logger: Logger(label: "diagnose") { _ in SwiftLogNoOpLogHandler() })
+    }
+
     func run() async -> [Check] {
         var checks: [Check] = [proxy()]
         let reachable = await connectivity(into: &checks)
         let exchange = TokenExchange(server: server, baseURL: baseURL)
+        // A probing resolver has its connection: it never needs the engine.
+        guard let resolution = try? await resolver.resolve(server, storedAt: ServerAddress(name)) else { return checks }
 
-        // (a) of `get`: a stored credential is what Docker gets, unless it is a token that has expired.
         var served: Credential?
-        var storedToken: (username: String, expiresOn: Int64)?
-        do {
-            if let stored = try await store?.credential(for: ServerAddress(name)) {
-                checks += exposedTokenUser(stored)
-                if let expiresOn = JWT(stored.secret)?.expiresOn {
-                    storedToken = (stored.username, expiresOn)
-                    if expiresOn > now { served = stored }
-                } else {
-                    served = stored
-                }
-                if let served {
-                    checks.append(await storedCredential(served, reachable: reachable, exchange: exchange))
-                }
-            } else {
-                checks.append(check(.storedCredential, .ok, "Stored credential",
-                                    "none stored for \(name): the helper derives one from the Azure identity"))
-            }
-        } catch {
-            checks.append(check(.storedCredential, .error, "Stored credential", "cannot read it: \(error)",
-                                fix: "see the keyring checks of this machine"))
+        if case .stored(let stored) = resolution.answer {
+            served = stored
+            checks += exposedTokenUser(stored)
+            checks.append(await storedCredential(stored, reachable: reachable, exchange: exchange))
         }
-
-        let identity = await identityChecks(into: &checks, servingStored: served != nil, reachable: reachable, exchange: exchange)
+        checks += storedChecks(resolution)
+        // While a stored credential is served, the same walk from the identities on says what comes after it.
+        let identityWalk = served == nil ? resolution : (try? await resolver.resolve(server, storedAt: nil)) ?? resolution
+        let (identityFound, identity) = identityChecks(identityWalk, standby: served != nil)
+        checks += identityFound
 
         // What Docker would present, and what it may do with it.
         let presented = served.map(Self.authentication) ?? identity.refreshToken.map(RegistryAuthentication.refreshToken)
@@ -68,6 +65,9 @@ struct RegistryChecks {
             checks += await anonymousPull(pull, exchange: exchange)
         } else {
             checks.append(check(.accessToken, .skipped, "Access token", "no ACR token to ask with"))
+        }
+        let storedToken = (served ?? resolution.expiredStored).flatMap { stored in
+            JWT(stored.secret)?.expiresOn.map { (username: stored.username, expiresOn: $0) }
         }
         checks += expiry(storedToken: storedToken, identityConfigured: identity.configured)
         return checks
@@ -185,7 +185,7 @@ struct RegistryChecks {
         return check(.challenge, .ok, title, "401 with Bearer realm=\(realm), service=\(service)")
     }
 
-    private func firewall(ip: String?) -> Check {
+    func firewall(ip: String?) -> Check {
         check(.forbidden, .error, "Firewall",
               "the registry's firewall refuses this machine" + (ip.map { " (client IP \($0))" } ?? ""),
               fix: "add \(ip ?? "this machine's public IP") to the registry's network rules "
@@ -195,7 +195,7 @@ struct RegistryChecks {
 
     // MARK: - Stored credential
 
-    private func exposedTokenUser(_ stored: Credential) -> [Check] {
+    func exposedTokenUser(_ stored: Credential) -> [Check] {
         guard ExposedToken.isACRRefreshToken(stored.secret) else { return [] }
         let title = "User of the stored token"
         if stored.username == LoginServer.tokenUsername || stored.username == Credential.identityTokenUsername {
@@ -223,8 +223,7 @@ struct RegistryChecks {
             return check(.storedCredential, .ok, title, "Docker gets the stored credential of user \(stored.username), and the registry accepts it")
         } catch {
             guard case .accessTokenRefused(_, let status, let message) = error else {
-                let (cause, fix) = Formatting.causeAndFix(error.description)
-                return check(.storedCredential, .error, title, "cannot check it: \(cause)", fix: fix)
+                return check(.storedCredential, .error, title, "cannot check it: \(error.cause)", fix: error.fix)
             }
             let anonymous = (try? await exchange.accessToken(
                 scope: "repository:\(pull ?? "library/hello-world"):pull", presenting: .anonymous, context: context()))
@@ -241,139 +240,6 @@ struct RegistryChecks {
     private var validationScope: String {
         if let repository = pull ?? push { return "repository:\(repository):pull" }
         return "registry:catalog:*"
-    }
-
-    // MARK: - Azure identity and the exchange
-
-    /// What the identity checks learnt, for the access checks after them.
-    struct IdentityOutcome {
-        var configured = false
-        var refreshToken: String?
-        var who = "the Azure identity"
-        /// The id to give `az role assignment create --assignee`.
-        var assignee: String?
-    }
-
-    private func identityChecks(
-        into checks: inout [Check], servingStored: Bool, reachable: Bool, exchange: TokenExchange
-    ) async -> IdentityOutcome {
-        var found: [Check] = []
-        let outcome = await identityChecks(into: &found, reachable: reachable, exchange: exchange, servingStored: servingStored)
-        // While a stored credential is served, the identity only matters once it is gone or expired.
-        checks += found.map { check in
-            guard servingStored, check.status == .error else { return check }
-            var softened = check
-            softened.status = .warning
-            softened.found += " (not in use now: Docker gets the stored credential)"
-            return softened
-        }
-        return outcome
-    }
-
-    private func identityChecks(
-        into checks: inout [Check], reachable: Bool, exchange: TokenExchange, servingStored: Bool
-    ) async -> IdentityOutcome {
-        var outcome = IdentityOutcome()
-        let settings = configuration.registries[name]?.identity ?? IdentitySettings()
-        let resolver = IdentityResolver(
-            environment: tools.environment, cloud: server.cloud, isAzureVM: tools.isAzureVM,
-            signIns: store.map { StoredSignIns(cache: $0, now: tools.now) })
-        let title = "Azure identity"
-        func skipRest(_ reason: String) {
-            checks.append(check(.aadToken, .skipped, "Azure AD token", reason))
-            checks.append(check(.refreshToken, .skipped, "ACR refresh token", reason))
-        }
-        let candidates: [IdentityCandidate]
-        do {
-            candidates = try resolver.candidates(settings)
-        } catch {
-            let (cause, fix) = Formatting.causeAndFix(error.description)
-            checks.append(check(.identitySource, .error, title, cause, fix: fix))
-            skipRest("no usable identity")
-            return outcome
-        }
-        let skipped = candidates.filter { $0.source == nil }.map { "\($0.kind.rawValue): \($0.reason)" }
-        guard let used = candidates.last, let source = used.source else {
-            if servingStored {
-                checks.append(check(.identitySource, .ok, title, "none configured; Docker gets the stored credential"))
-            } else {
-                checks.append(check(
-                    .identitySource, .error, title,
-                    "no Azure identity is configured, and nothing is stored for \(name): Docker gets no credential ("
-                        + skipped.joined(separator: "; ") + ")",
-                    fix: "sign in with `docker-credential-acr login`, set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (a service principal), run `az login`, "
-                        + "or store a token: az acr login --name \(name.split(separator: ".")[0]) --expose-token | docker-credential-acr import"))
-            }
-            skipRest("no Azure identity")
-            return outcome
-        }
-        outcome.configured = true
-        checks.append(check(
-            .identitySource, .ok, title,
-            "\(used.kind.rawValue), because \(used.reason)" + (skipped.isEmpty ? "" : "; not used: " + skipped.joined(separator: "; "))))
-
-        let token: AzureADToken
-        do {
-            token = try await source.token(resource: ContainerRegistryResource.resource, context: context())
-        } catch {
-            let (cause, fix) = Formatting.causeAndFix(error.description)
-            checks.append(check(.aadToken, .error, "Azure AD token", cause, fix: fix))
-            if source.kind == .servicePrincipalSecret {
-                if case .rejected(_, let aad) = error, aad.code == 7000222 {
-                    checks.append(check(.clientSecretExpiry, .error, "Client secret", "AZURE_CLIENT_SECRET has expired (AADSTS7000222)",
-                                        fix: fix))
-                } else {
-                    checks.append(check(.clientSecretExpiry, .skipped, "Client secret", "Azure AD did not get as far as the secret's expiry"))
-                }
-            }
-            checks.append(check(.refreshToken, .skipped, "ACR refresh token", "no Azure AD token"))
-            return outcome
-        }
-        let claims = JWT(token.accessToken)
-        let appID = claims?.string("appid") ?? claims?.string("azp")
-        let user = claims?.string("upn") ?? claims?.string("unique_name")
-        outcome.assignee = appID ?? claims?.string("oid") ?? user
-        outcome.who = user.map { "the user \($0)" } ?? appID.map { "the identity with app id \($0)" } ?? "the Azure identity"
-        let tenantText = (claims?.string("tid") ?? token.tenant).map { ", tenant \($0)" } ?? ""
-        checks.append(check(.aadToken, .ok, "Azure AD token",
-                            "issued to \(outcome.who)\(tenantText), \(Formatting.expiry(token.expiresOn, now: now))"))
-        if source.kind == .servicePrincipalSecret {
-            checks.append(check(.clientSecretExpiry, .ok, "Client secret", "Azure AD accepts AZURE_CLIENT_SECRET"))
-        }
-        guard reachable else {
-            checks.append(check(.refreshToken, .skipped, "ACR refresh token", "the registry is not reachable"))
-            return outcome
-        }
-        guard let tenant = settings.tenant ?? source.tenant ?? token.tenant else {
-            let (cause, fix) = Formatting.causeAndFix(ACRError.noTenant(server).description)
-            checks.append(check(.refreshToken, .error, "ACR refresh token", cause, fix: fix))
-            return outcome
-        }
-        do {
-            let (refresh, expiresOn) = try await exchange.refreshToken(for: token, tenant: tenant, context: context())
-            outcome.refreshToken = refresh
-            checks.append(check(
-                .refreshToken, .ok, "ACR refresh token",
-                "the registry exchanged the Azure AD token, \(Formatting.expiry(expiresOn, now: now)); "
-                    + "the helper renews it \(Formatting.duration(configuration.refreshMargin(for: server))) before it expires"))
-        } catch {
-            checks.append(exchangeFailure(error))
-        }
-        return outcome
-    }
-
-    private func exchangeFailure(_ error: ACRError) -> Check {
-        switch error {
-        case .firewall(_, let ip): firewall(ip: ip)
-        case .unavailable(_, 429):
-            check(.throttled, .error, "Throttling", "the registry's token service answered 429 Too Many Requests, retries included",
-                  fix: "wait a minute and retry; spread out parallel logins")
-        default:
-            {
-                let (cause, fix) = Formatting.causeAndFix(error.description)
-                return check(.refreshToken, .error, "ACR refresh token", cause, fix: fix)
-            }()
-        }
     }
 
     // MARK: - Authorization
@@ -403,8 +269,7 @@ struct RegistryChecks {
             do {
                 grant = try await exchange.accessToken(scope: text, presenting: authentication, context: context())
             } catch {
-                let (cause, fix) = Formatting.causeAndFix(error.description)
-                checks.append(check(.accessToken, .error, "Access token", "for \(text): \(cause)", fix: fix))
+                checks.append(check(.accessToken, .error, "Access token", "for \(text): \(error.cause)", fix: error.fix))
                 continue
             }
             let expiry = grant.expiresOn.map { ", " + Formatting.expiry($0, now: now) } ?? ""
@@ -463,8 +328,8 @@ struct RegistryChecks {
             case .azureADToken where key.scope.hasPrefix(server.cloud.name + " "): what = "cached Azure AD token"
             default: continue
             }
-            let margin = key.kind == .acrRefreshToken ? configuration.refreshMargin(for: server) : 300
-            let renewal = token.expiresOn - now <= margin ? "; replaced at the next login" : ""
+            let rule = key.kind == .acrRefreshToken ? configuration.refreshRule(for: server) : CredentialResolver.azureADRule
+            let renewal = rule.verdict(token, now: now) == .fresh ? "" : "; replaced at the next login"
             checks.append(check(.tokenExpiry, .ok, title,
                                 "\(what) (\(key.identity)): \(Formatting.expiry(token.expiresOn, now: now))\(renewal)"))
         }

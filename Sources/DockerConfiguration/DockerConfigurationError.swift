@@ -1,5 +1,6 @@
+import ErrorExplanation
 /// Why `configure` left Docker's configuration alone: one line that names the file and what to do next.
-public enum DockerConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum DockerConfigurationError: ExplainedError, Equatable, Sendable {
     /// The file is not JSON; `detail` says where.
     case invalidJSON(path: String, detail: String)
     /// The file is JSON but not an object (`kind` is what it is instead: "an array", "a string", …).
@@ -20,32 +21,38 @@ public enum DockerConfigurationError: Error, Equatable, Sendable, CustomStringCo
     /// The file changed between `plan` and `apply`; writing would lose that change.
     case changedSincePlanned(path: String)
 
-    public var description: String {
+    public var cause: String {
         switch self {
-        case .invalidJSON(let path, let detail):
-            "\(path) is not valid JSON (\(detail)); fix it by hand, then run configure again"
-        case .notAnObject(let path, let kind):
-            "\(path) holds \(kind), not a JSON object; Docker cannot read it either: fix it by hand or move it away"
+        case .invalidJSON(let path, let detail): "\(path) is not valid JSON (\(detail))"
+        case .notAnObject(let path, let kind): "\(path) holds \(kind), not a JSON object"
         case .unexpectedType(let path, let key, let expected):
-            "\(key) in \(path) is not \(expected), so Docker cannot read the file either; fix or remove it by hand"
-        case .invalidBackup(let path, let detail):
-            "the backup \(path) is not a Docker configuration (\(detail)); remove it to undo without it (entries naming acr are then removed)"
-        case .unreadable(let path, let reason):
-            "cannot read \(path): \(reason); check its owner and mode (ls -l \(path))"
-        case .unwritable(let path, let reason):
-            "cannot write \(path): \(reason); check the owner and mode of the file and its folder"
-        case .danglingLink(let path, let destination):
-            "\(path) is a symbolic link to \(destination), which does not exist; create that file or remove the link"
-        case .notRegularFile(let path):
-            "\(path) is not a regular file; point DOCKER_CONFIG at a folder whose config.json is one"
-        case .notOwned(let path, let owner, let user):
-            "\(path) belongs to user \(owner), not to you (\(user)); run configure as that user (not with sudo)"
-        case .invalidRegistry(let registry, let reason):
-            "cannot configure registry '\(registry)': \(reason)"
-        case .noRegistry:
-            "no registry given; name one or more with --registry SERVER, or use --global for all"
-        case .changedSincePlanned(let path):
-            "\(path) changed while configure was working on it; run configure again"
+            "\(key) in \(path) is not \(expected), so Docker cannot read the file either"
+        case .invalidBackup(let path, let detail): "the backup \(path) is not a Docker configuration (\(detail))"
+        case .unreadable(let path, let reason): "cannot read \(path): \(reason)"
+        case .unwritable(let path, let reason): "cannot write \(path): \(reason)"
+        case .danglingLink(let path, let destination): "\(path) is a symbolic link to \(destination), which does not exist"
+        case .notRegularFile(let path): "\(path) is not a regular file"
+        case .notOwned(let path, let owner, let user): "\(path) belongs to user \(owner), not to you (\(user))"
+        case .invalidRegistry(let registry, let reason): "cannot configure registry '\(registry)': \(reason)"
+        case .noRegistry: "no registry given"
+        case .changedSincePlanned(let path): "\(path) changed while configure was working on it"
+        }
+    }
+
+    public var fix: String? {
+        switch self {
+        case .invalidJSON: "fix it by hand, then run configure again"
+        case .notAnObject: "Docker cannot read it either: fix it by hand or move it away"
+        case .unexpectedType: "fix or remove it by hand"
+        case .invalidBackup: "remove it to undo without it (entries naming acr are then removed)"
+        case .unreadable(let path, _): "check its owner and mode (ls -l \(path))"
+        case .unwritable: "check the owner and mode of the file and its folder"
+        case .danglingLink: "create that file or remove the link"
+        case .notRegularFile: "point DOCKER_CONFIG at a folder whose config.json is one"
+        case .notOwned: "run configure as that user (not with sudo)"
+        case .invalidRegistry: nil
+        case .noRegistry: "name one or more with --registry SERVER, or use --global for all"
+        case .changedSincePlanned: "run configure again"
         }
     }
 }

@@ -1,8 +1,9 @@
-/// Why an action failed. The description is the one line the helper prints on stdout.
+import ErrorExplanation
+/// Why an action failed. The description (cause, then fix) is the one line the helper prints on stdout.
 ///
 /// Three descriptions are sentinels that docker/cli compares by exact text; the rest tell the user what
 /// to do. None of them ever contains a secret.
-public enum CredentialHelperError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum CredentialHelperError: ExplainedError, Equatable, Sendable {
     case credentialsNotFound
     case missingServerURL
     case missingUsername
@@ -13,19 +14,26 @@ public enum CredentialHelperError: Error, Equatable, Sendable, CustomStringConve
     case invalidJSON(String)
     case nulCharacter(field: String)
 
-    public var description: String {
+    public var cause: String {
         switch self {
         case .credentialsNotFound: "credentials not found in native keychain"
         case .missingServerURL: "no credentials server URL"
         case .missingUsername: "no credentials username"
         case .missingSecret: "no credentials secret: the JSON on stdin must have a non-empty \"Secret\""
-        case .invalidServerURL(let reason): reason.description
-        case .inputTooLarge(let limit):
-            "input too large: more than \(limit / 1024) KiB on stdin; a credential is a few KiB at most"
+        case .invalidServerURL(let reason): reason.cause
+        case .inputTooLarge(let limit): "input too large: more than \(limit / 1024) KiB on stdin"
         case .inputNotUTF8: "invalid input: stdin is not valid UTF-8"
-        case .invalidJSON(let reason):
-            "invalid credentials JSON: \(reason); expected {\"ServerURL\":\"…\",\"Username\":\"…\",\"Secret\":\"…\"}"
+        case .invalidJSON(let reason): "invalid credentials JSON: \(reason)"
         case .nulCharacter(let field): "invalid credentials JSON: \"\(field)\" contains a NUL character"
+        }
+    }
+
+    public var fix: String? {
+        switch self {
+        case .invalidServerURL(let reason): reason.fix
+        case .inputTooLarge: "a credential is a few KiB at most"
+        case .invalidJSON: "expected {\"ServerURL\":\"…\",\"Username\":\"…\",\"Secret\":\"…\"}"
+        default: nil
         }
     }
 

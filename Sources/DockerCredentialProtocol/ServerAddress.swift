@@ -1,3 +1,4 @@
+import ErrorExplanation
 /// A registry address as Docker and other clients write it, and the key under which all its spellings meet.
 ///
 /// `https://Reg.Example.com/`, `reg.example.com` and `http://reg.example.com` are one registry;
@@ -105,7 +106,7 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-public enum ServerAddressError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum ServerAddressError: ExplainedError, Equatable, Sendable {
     case empty
     case invalidCharacter
     case unsupportedScheme(String)
@@ -115,20 +116,26 @@ public enum ServerAddressError: Error, Equatable, Sendable, CustomStringConverti
     case nonASCIIHost
     case invalidPort
 
-    public var description: String {
+    public var cause: String {
         switch self {
         case .empty: "no credentials server URL"
-        case .invalidCharacter:
-            "invalid server URL: it contains a space or a control character; give the registry as host[:port]"
-        case .unsupportedScheme(let scheme):
-            "invalid server URL: scheme '\(scheme)' is not supported; use https://, http:// or none"
-        case .userInfo:
-            "invalid server URL: it contains a user name (user@host); give the registry as host[:port] and the user separately"
-        case .queryOrFragment: "invalid server URL: it contains '?' or '#'; give the registry as host[:port]"
-        case .invalidHost: "invalid server URL: the host is missing or malformed; give the registry as host[:port]"
-        case .nonASCIIHost:
-            "invalid server URL: the host has letters outside ASCII; give its ASCII form (punycode, xn--…), as image references do"
+        case .invalidCharacter: "invalid server URL: it contains a space or a control character"
+        case .unsupportedScheme(let scheme): "invalid server URL: scheme '\(scheme)' is not supported"
+        case .userInfo: "invalid server URL: it contains a user name (user@host)"
+        case .queryOrFragment: "invalid server URL: it contains '?' or '#'"
+        case .invalidHost: "invalid server URL: the host is missing or malformed"
+        case .nonASCIIHost: "invalid server URL: the host has letters outside ASCII"
         case .invalidPort: "invalid server URL: the port must be a number from 1 to 65535"
+        }
+    }
+
+    public var fix: String? {
+        switch self {
+        case .empty, .invalidPort: nil
+        case .invalidCharacter, .queryOrFragment, .invalidHost: "give the registry as host[:port]"
+        case .unsupportedScheme: "use https://, http:// or none"
+        case .userInfo: "give the registry as host[:port] and the user separately"
+        case .nonASCIIHost: "give its ASCII form (punycode, xn--…), as image references do"
         }
     }
 }

@@ -1,3 +1,4 @@
+import ErrorExplanation
 /// One HTTP exchange, as plain values, so the token logic never depends on an HTTP library and tests
 /// can drive it against the local emulator.
 public struct HTTPRequest: Sendable {
@@ -54,21 +55,27 @@ public protocol HTTPTransport: Sendable {
     func send(_ request: HTTPRequest, timeout: Duration) async throws(HTTPTransportError) -> HTTPResponse
 }
 
-public enum HTTPTransportError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
     case invalidURL(String)
     case connectionFailed(host: String, reason: String)
     /// The TLS handshake failed: an untrusted certificate (a TLS-inspecting proxy), or no common protocol.
     case tlsFailed(host: String, reason: String)
     case timedOut(host: String)
     case responseTooLarge(host: String)
+    /// The first attempt of a probe got no answer (`RequestBudget.send(probe:)`).
+    indirect case noAnswerToProbe(HTTPTransportError)
 
-    public var description: String {
+    /// The transport knows what failed, not what the request was for: the callers give the fix.
+    public var fix: String? { nil }
+
+    public var cause: String {
         switch self {
         case .invalidURL(let url): "invalid URL \(url)"
         case .connectionFailed(let host, let reason): "cannot connect to \(host): \(reason)"
         case .tlsFailed(let host, let reason): "the TLS handshake with \(host) failed: \(reason)"
         case .timedOut(let host): "\(host) did not answer in time"
         case .responseTooLarge(let host): "\(host) sent an answer larger than any token response"
+        case .noAnswerToProbe(let error): error.cause
         }
     }
 }

@@ -15,15 +15,17 @@ public struct RequestBudget: Sendable {
 
     /// Sends `request`, retrying as above; returns the last answer, or throws when none came in time. A
     /// retry that runs out of time gives back the answer before it, which names the real cause (a 503),
-    /// not the timeout of the attempt that was squeezed in at the end.
+    /// not the timeout of the attempt that was squeezed in at the end. With `probe`, the first attempt has
+    /// that long and is not retried when nothing answers: an endpoint that may not exist at all (IMDS).
     public func send(
         _ request: HTTPRequest, via transport: any HTTPTransport,
-        retryingAlso extraStatuses: Set<Int> = [], attemptTimeout: Duration? = nil
+        retryingAlso extraStatuses: Set<Int> = [], attemptTimeout: Duration? = nil, probe: Duration? = nil
     ) async throws(HTTPTransportError) -> HTTPResponse {
         var backoff = Duration.milliseconds(250)
         var lastAnswer: HTTPResponse?
+        var probing = probe != nil
         while true {
-            let timeout = min(attemptTimeout ?? self.attemptTimeout, remaining)
+            let timeout = min(probing ? probe! : attemptTimeout ?? self.attemptTimeout, remaining)
             guard timeout > .zero else {
                 if let lastAnswer { return lastAnswer }
                 throw .timedOut(host: HTTPRequest.origin(of: request.url))
@@ -39,12 +41,14 @@ public struct RequestBudget: Sendable {
                 if .now + wait >= deadline { return response }
             } catch {
                 if case .invalidURL = error { throw error }
+                if probing { throw .noAnswerToProbe(error) }
                 wait = backoff
                 if .now + wait >= deadline {
                     if let lastAnswer { return lastAnswer }
                     throw error
                 }
             }
+            probing = false
             try? await Task.sleep(for: wait)
             backoff = min(backoff * 2, .seconds(4))
         }

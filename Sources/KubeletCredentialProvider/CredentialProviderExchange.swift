@@ -1,3 +1,4 @@
+import ErrorExplanation
 import FoundationEssentials
 
 /// The kubelet's image credential provider exec protocol (`credentialprovider.kubelet.k8s.io`): the
@@ -100,19 +101,26 @@ public struct CredentialProviderResponse: Sendable, Equatable {
     }
 }
 
-public enum KubeletPluginError: Error, Equatable, CustomStringConvertible {
+public enum KubeletPluginError: ExplainedError, Equatable {
     case notJSON
     case wrongKind(String)
     case unsupportedVersion(String)
     case noImage
 
-    public var description: String {
+    public var cause: String {
         switch self {
-        case .notJSON: "the input is not a JSON CredentialProviderRequest; run this only as the kubelet's image credential provider"
+        case .notJSON: "the input is not a JSON CredentialProviderRequest"
         case .wrongKind(let kind): "expected kind CredentialProviderRequest, got \(kind)"
-        case .unsupportedVersion(let version):
-            "apiVersion \(version) is not supported; use credentialprovider.kubelet.k8s.io/v1 in the CredentialProviderConfig"
+        case .unsupportedVersion(let version): "apiVersion \(version) is not supported"
         case .noImage: "the CredentialProviderRequest names no image"
+        }
+    }
+
+    public var fix: String? {
+        switch self {
+        case .notJSON: "run this only as the kubelet's image credential provider"
+        case .unsupportedVersion: "use credentialprovider.kubelet.k8s.io/v1 in the CredentialProviderConfig"
+        case .wrongKind, .noImage: nil
         }
     }
 }

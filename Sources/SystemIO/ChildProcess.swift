@@ -1,3 +1,4 @@
+import ErrorExplanation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,11 +11,13 @@ public enum ChildProcess {
         public var stderr: [UInt8]
     }
 
-    public enum Failure: Error, CustomStringConvertible {
+    public enum Failure: ExplainedError {
         case spawn(Int32)
         case timedOut
 
-        public var description: String {
+        public var fix: String? { nil }
+
+        public var cause: String {
             switch self {
             case .spawn(let code): "cannot start it: \(String(cString: strerror(code)))"
             case .timedOut: "it did not finish in time"

@@ -1,3 +1,4 @@
+import ErrorExplanation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,12 +36,13 @@ public enum FileDescriptorReader {
 }
 
 /// A failed system call's `errno`, described as the C library describes it.
-public struct SystemError: Error, Equatable, CustomStringConvertible {
+public struct SystemError: ExplainedError, Equatable {
     public let code: Int32
 
     public init(code: Int32) {
         self.code = code
     }
 
-    public var description: String { String(cString: strerror(code)) }
+    public var cause: String { String(cString: strerror(code)) }
+    public var fix: String? { nil }
 }

@@ -70,7 +70,8 @@ import Testing
 
 @Suite struct IdentityResolverTests {
     private func source(_ environment: [String: String], _ settings: IdentitySettings = IdentitySettings()) throws -> (any IdentitySource)? {
-        try IdentityResolver(environment: environment, cloud: .azurePublic, isAzureVM: false).source(settings)
+        try IdentityResolver(environment: environment, cloud: .azurePublic, isAzureVM: false).candidates(settings)
+            .first { $0.source != nil }?.source
     }
 
     @Test func theFirstConfiguredSourceWinsInTheDocumentedOrder() throws {
@@ -91,7 +92,7 @@ import Testing
         let resolver = IdentityResolver(
             environment: ["AZURE_CLIENT_ID": "c", "AZURE_FEDERATED_TOKEN_FILE": "/token", "AZURE_TENANT_ID": "t"],
             cloud: .azurePublic, isAzureVM: false)
-        let candidates = try resolver.candidates()
+        let candidates = Array(try resolver.candidates().prefix(3))
         #expect(candidates.map(\.kind) == [.servicePrincipalSecret, .servicePrincipalCertificate, .workloadIdentity])
         #expect(candidates.map(\.reason) == [
             "AZURE_CLIENT_SECRET is not set", "AZURE_CLIENT_CERTIFICATE_PATH is not set",
@@ -112,6 +113,27 @@ import Testing
                            "DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT": "http://127.0.0.1:1/metadata/identity/oauth2/token"]
         #expect(try source(environment, IdentitySettings(kind: .managedIdentity))?.kind == .managedIdentity)
         #expect(try source(environment, IdentitySettings(kind: .workloadIdentity)) == nil)
+    }
+
+    @Test func theAzureCLIIsThereOnlyWhenItsProfileNamesAnAccount() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("az-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: folder + "/az", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]))
+        let environment = ["PATH": folder, "AZURE_CONFIG_DIR": folder]
+        func cli() throws -> IdentityCandidate { try IdentityResolver(environment: environment, cloud: .azurePublic, isAzureVM: false).candidate(.azureCLI, IdentitySettings()) }
+        #expect(try cli().source == nil)
+        #expect(try cli().reason.contains("not logged in"))
+        // As `az` writes it: a byte order mark first, the default subscription's user and tenant.
+        func profile(_ user: String, _ tenant: String) -> Data {
+            Data([0xEF, 0xBB, 0xBF] + Array(#"{"subscriptions": [{"isDefault": false, "tenantId": "other", "user": {"name": "x", "type": "user"}}, {"isDefault": true, "tenantId": "\#(tenant)", "user": {"name": "\#(user)", "type": "user"}}]}"#.utf8))
+        }
+        #expect(FileManager.default.createFile(atPath: folder + "/azureProfile.json", contents: profile("alice@contoso.com", "t1")))
+        let alice = try #require(try cli().source)
+        #expect(alice.cacheIdentity == "azure-cli:user:alice@contoso.com:t1")
+        #expect(FileManager.default.createFile(atPath: folder + "/azureProfile.json", contents: profile("alice@contoso.com", "t2")))
+        #expect(try cli().source?.cacheIdentity != alice.cacheIdentity, "az account set to another tenant is another identity")
+        #expect(FileManager.default.createFile(atPath: folder + "/azureProfile.json", contents: Data(#"{"subscriptions": []}"#.utf8)))
+        #expect(try cli().source == nil, "logged out")
     }
 
     @Test func cacheIdentitiesTellIdentitiesApartWithoutSecrets() throws {

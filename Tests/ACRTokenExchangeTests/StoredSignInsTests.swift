@@ -42,14 +42,18 @@ import Testing
         let az = FileManager.default.temporaryDirectory.appendingPathComponent("az-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: az, withIntermediateDirectories: true)
         #expect(FileManager.default.createFile(atPath: az + "/az", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755]))
+        #expect(FileManager.default.createFile(
+            atPath: az + "/azureProfile.json",
+            contents: Data(#"{"subscriptions": [{"isDefault": true, "tenantId": "t", "user": {"name": "u", "type": "user"}}]}"#.utf8)))
         func used(_ environment: [String: String]) throws -> IdentityKind? {
-            try IdentityResolver(environment: environment, cloud: .azurePublic, isAzureVM: false, signIns: signIns).source()?.kind
+            try IdentityResolver(environment: environment, cloud: .azurePublic, isAzureVM: false, signIns: signIns).candidates()
+                .first { $0.source != nil }?.kind
         }
-        #expect(try used(["PATH": az]) == .signedInUser)
+        #expect(try used(["PATH": az, "AZURE_CONFIG_DIR": az]) == .signedInUser)
         #expect(try used(["PATH": az, "AZURE_TENANT_ID": "t", "AZURE_CLIENT_ID": "c", "AZURE_CLIENT_SECRET": "s"]) == .servicePrincipalSecret)
         #expect(try used(["PATH": az, "DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT": "http://127.0.0.1:9/token"]) == .managedIdentity)
         _ = try signIns.remove(authorityHost: authority)
-        #expect(try used(["PATH": az]) == .azureCLI)
+        #expect(try used(["PATH": az, "AZURE_CONFIG_DIR": az]) == .azureCLI)
     }
 
     @Test func aPinnedSignInThatIsMissingSaysHowToMakeOne() throws {

@@ -1,3 +1,6 @@
+import ErrorExplanation
+import DockerCredentialProtocol
+import ACRTokenExchange
 import Testing
 import Foundation
 @testable import Diagnostics
@@ -54,9 +57,13 @@ import Foundation
         #expect(Formatting.expiry(1_000_000, now: 1_000_060).hasSuffix("(60 s ago)"))
     }
 
-    @Test func causeAndFixSplitAtTheFirstSemicolon() {
-        #expect(Formatting.causeAndFix("a; b; c") == ("a", "b; c"))
-        #expect(Formatting.causeAndFix("only a cause") == ("only a cause", nil))
+    @Test func errorsKeepTheirCauseAndFixApartEvenWhenTheServerSaysSemicolons() {
+        let server = LoginServer(try! ServerAddress("myreg1.azurecr.io"), mapped: [:])!
+        let refused = ACRError.exchangeRefused(server, status: 401, message: "bad token; try again; or not")
+        #expect(Explanation(refused).cause == "myreg1.azurecr.io: the registry refused the Azure AD token (HTTP 401: bad token; try again; or not)")
+        #expect(Explanation(refused).fix?.hasPrefix("check that the identity has a role") == true)
+        #expect(refused.description == Explanation(refused).cause + "; " + Explanation(refused).fix!)
+        #expect(Explanation(CredentialHelperError.credentialsNotFound) == Explanation(cause: "credentials not found in native keychain"))
     }
 
     @Test func proxyPasswordsAreNotShown() {

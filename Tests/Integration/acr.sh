@@ -70,7 +70,19 @@ acr_env() {
     -u AZURE_CLIENT_CERTIFICATE_PASSWORD -u AZURE_FEDERATED_TOKEN_FILE -u IDENTITY_ENDPOINT -u IDENTITY_HEADER -u DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT \
     PATH="$WORK/bin:$DOCKER_DIR:/usr/bin:/bin" AZURE_AUTHORITY_HOST="$EMU/" \
     DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU/acr/$REG,$REG2=$EMU/acr/$REG2,$ANON_REG=$EMU/acr/$ANON_REG" \
-    XDG_CONFIG_HOME="$WORK/no-config" "${vars[@]}" "$@"
+    XDG_CONFIG_HOME="$WORK/no-config" AZURE_CONFIG_DIR="$WORK/azure-config" "${vars[@]}" "$@"
+}
+
+# az_profile DIR [USER TENANT [TYPE]] : DIR/azureProfile.json as `az login` leaves it (with its byte order
+# mark), logged in as USER in TENANT; without USER, as `az logout` leaves it
+az_profile() {
+  mkdir -p "$1"
+  if [ -n "${2:-}" ]; then
+    printf '\xef\xbb\xbf{"installationId": "i", "subscriptions": [{"id": "s1", "name": "N/A(tenant level account)", "state": "Enabled", "isDefault": true, "tenantId": "%s", "environmentName": "AzureCloud", "user": {"name": "%s", "type": "%s"}}]}' \
+      "$3" "$2" "${4:-user}" >"$1/azureProfile.json"
+  else
+    printf '\xef\xbb\xbf{"installationId": "i", "subscriptions": []}' >"$1/azureProfile.json"
+  fi
 }
 SP=(AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$SP_ID AZURE_CLIENT_SECRET=good-secret)
 DOCKER_DIR=$(dirname "$(command -v docker)")
@@ -85,6 +97,7 @@ forget_tokens() {
     rm -f "$file.kept"
   fi
   secret-tool clear kind acr-refresh-token 2>/dev/null; secret-tool clear kind aad-access-token 2>/dev/null
+  secret-tool clear kind source-unavailable 2>/dev/null
   true
 }
 
@@ -253,6 +266,7 @@ acr_failures_suite() { # each case starts cold: a cached token would (rightly) b
 
 acr_identities_suite() {
   local s="[acr identities]"
+  echo '{"registries": {"'"$REG"'": {"identity": "azure-cli"}}}' >"$WORK/pin-az.json"
   export DOCKER_CREDENTIAL_ACR_STORE=file
   emu_post reset '{}'
 
@@ -298,12 +312,21 @@ curl -s "$EMU/_emulator/aad-token?client_id=$SP_ID&tenant=$TENANT&resource=https
 AZ
   chmod +x "$WORK/az-bin/az"
   helper erase "$REG" >/dev/null
-  check "$s Azure CLI" derives_token "$REG" PATH="$WORK/az-bin:/usr/bin:/bin"
+  az_profile "$WORK/az-config" alice@contoso.com "$TENANT"
+  check "$s Azure CLI" derives_token "$REG" PATH="$WORK/az-bin:/usr/bin:/bin" AZURE_CONFIG_DIR="$WORK/az-config"
   check "$s ... asked for the registry's resource, nothing secret on its command line" \
     test "$(cat "$WORK/az-arguments")" = "account get-access-token --resource https://containerregistry.azure.net --output json"
   printf '#!/bin/sh\necho "ERROR: Please run '"'"'az login'"'"' to setup account." >&2\nexit 1\n' >"$WORK/az-bin/az"
   forget_tokens
-  expect "$s Azure CLI not logged in" 1 "$REG: Azure CLI: not logged in; run \`az login\`" acr_get "$REG" PATH="$WORK/az-bin:/usr/bin:/bin"
+  expect "$s Azure CLI that says it is not logged in: not there, so not found (anonymous pulls work)" 1 \
+    "credentials not found in native keychain" acr_get "$REG" PATH="$WORK/az-bin:/usr/bin:/bin" AZURE_CONFIG_DIR="$WORK/az-config"
+  forget_tokens
+  az_profile "$WORK/az-config"
+  expect "$s Azure CLI logged out (its profile): not found, without running it" 1 \
+    "credentials not found in native keychain" acr_get "$REG" PATH="$WORK/az-bin:/usr/bin:/bin" AZURE_CONFIG_DIR="$WORK/az-config"
+  az_profile "$WORK/az-config" alice@contoso.com "$TENANT"
+  expect "$s ... pinned in the configuration file, it is the cause" 1 "$REG: Azure CLI: not logged in; run \`az login\`" \
+    acr_get "$REG" PATH="$WORK/az-bin:/usr/bin:/bin" AZURE_CONFIG_DIR="$WORK/az-config" DOCKER_CREDENTIAL_ACR_CONFIG="$WORK/pin-az.json"
   unset DOCKER_CREDENTIAL_ACR_STORE
 }
 

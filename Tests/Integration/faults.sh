@@ -95,7 +95,7 @@ faults_within() { # faults_within SECONDS : the last get took at most SECONDS an
 faults_label() { # the identity source an identity array stands for
   case $1 in
     FAULTS_SP) echo "service principal" ;; FAULTS_CERT) echo "certificate" ;; FAULTS_WI) echo "workload identity" ;;
-    FAULTS_IMDS) echo "managed identity (IMDS)" ;; FAULTS_APPSVC) echo "managed identity (App Service)" ;;
+    FAULTS_IMDS) echo "managed identity (IMDS)" ;; FAULTS_IMDS_UA) echo "user-assigned managed identity (IMDS)" ;; FAULTS_APPSVC) echo "managed identity (App Service)" ;;
   esac
 }
 
@@ -172,6 +172,7 @@ azure_faults_suite() {
   curl -s "$EMU/_emulator/federated-token?subject=system:serviceaccount:default:builder" >"$WORK/faults/federated-token"
   local FAULTS_SP=("${SP[@]}")
   local FAULTS_CERT=(AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$CERT_SP_ID AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp.pem")
+  local FAULTS_IMDS_UA=(DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT="$EMU/metadata/identity/oauth2/token" AZURE_CLIENT_ID=$MI_ID)
   local FAULTS_WI=(AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$WI_ID AZURE_FEDERATED_TOKEN_FILE="$WORK/faults/federated-token")
   local FAULTS_IMDS=(DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT="$EMU/metadata/identity/oauth2/token")
   local FAULTS_APPSVC=(IDENTITY_ENDPOINT="$EMU/msi/token" IDENTITY_HEADER=emulator-identity-header)
@@ -215,7 +216,11 @@ azure_faults_suite() {
   local ep ident
   for ep in imds appservice; do
     ident=FAULTS_IMDS; [ $ep = appservice ] && ident=FAULTS_APPSVC
+    # A 400 from IMDS for the VM's own identity means there is none: the chain goes on (chain_suite). For
+    # an identity named by AZURE_CLIENT_ID, it is a failure.
+    [ $ep = imds ] && ident=FAULTS_IMDS_UA
     faults_case $ident $ep '"status": 400' 'managed identity: the identity endpoint answered 400' 1 warm
+    [ $ep = imds ] && ident=FAULTS_IMDS
     faults_case $ident $ep '"status": 401' 'answered 401' 1 cold
     faults_case $ident $ep '"status": 403' 'answered 403' 1 cold
     faults_case $ident $ep '"status": 404' 'answered 404' "$([ $ep = imds ] && echo retried || echo 1)" cold
@@ -225,8 +230,17 @@ azure_faults_suite() {
     faults_case $ident $ep '"status": 503, "retry_after": 10' 'answered 503' 1 cold
     faults_case $ident $ep '"kind": "malformed"' 'managed identity: .*(unexpected answer|unusable answer|not JSON)' 1 cold
   done
-  faults_case FAULTS_IMDS imds refused 'managed identity: cannot connect to http://127.0.0.1:9: connection refused' - warm \
-    DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT=$closed/metadata/identity/oauth2/token
+  # IMDS that does not answer is not there: no credential, at once; a cached token due for renewal is still served.
+  faults_reset
+  faults_get "$FAULTS_TIGHT" "${FAULTS_IMDS[@]}" DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT=$closed/metadata/identity/oauth2/token
+  check "$s imds connection refused: not there, so not found (anonymous pulls work)" \
+    test "$FAULT_RC/$(cat "$FAULT_OUT")" = "1/credentials not found in native keychain"
+  check "$s ... at once" faults_within 1
+  faults_reset
+  faults_get "$FAULTS_ROOMY" "${FAULTS_IMDS[@]}"
+  local due; due=$(cat "$FAULT_OUT")
+  faults_get "$FAULTS_TIGHT" "${FAULTS_IMDS[@]}" DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT=$closed/metadata/identity/oauth2/token
+  check "$s imds connection refused, a cached token due for renewal: served as it was" faults_served "$due"
 
   # ACR's exchange, every fault (the identity does not matter past Azure AD; a managed identity once).
   faults_case FAULTS_SP acr_exchange '"status": 400' 'refused the Azure AD token \(HTTP 400' 1 warm

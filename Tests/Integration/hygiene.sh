@@ -95,7 +95,7 @@ hyg_env() {
       AZURE_FEDERATED_TOKEN_FILE IDENTITY_ENDPOINT IDENTITY_HEADER DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT
     export PATH="$HYG/bin:$WORK/bin:/usr/bin:/bin" AZURE_AUTHORITY_HOST="$EMU/" XDG_CONFIG_HOME="$WORK/no-config" \
       DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU/acr/$REG,$REG2=$EMU/acr/$REG2,$ANON_REG=$EMU/acr/$ANON_REG" \
-      DOCKER_CONFIG="$HYG/docker" DOCKER_CREDENTIAL_ACR_DEBUG=1 DOCKER_CREDENTIAL_ACR_STORE="$HYG_STORE" "${vars[@]}"
+      DOCKER_CONFIG="$HYG/docker" AZURE_CONFIG_DIR="$HYG/azure" DOCKER_CREDENTIAL_ACR_DEBUG=1 DOCKER_CREDENTIAL_ACR_STORE="$HYG_STORE" "${vars[@]}"
     exec "$@" )
 }
 
@@ -204,6 +204,7 @@ curl -s "$EMU/_emulator/aad-token?client_id=$SP_ID&tenant=$TENANT&resource=https
 AZ
   printf '#!/bin/sh\nsleep 0.3\nexec %q "$@"\n' "$DOCKER_DIR/docker" >"$HYG/bin/docker"
   chmod +x "$HYG/bin/az" "$HYG/bin/docker"
+  az_profile "$HYG/azure" alice@contoso.com "$TENANT"
   # A Docker config with a plain-text login and an identity token, as docker login leaves them.
   local auth; auth=$(printf 'legacy:%s' "$HYG_CONFIG_PASSWORD" | base64 -w0)
   printf '{"auths": {"legacy.example.com": {"auth": "%s"}, "%s": {"auth": "%s", "identitytoken": "%s"}}, "credsStore": "acr"}\n' \

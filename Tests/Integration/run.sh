@@ -21,7 +21,7 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol badinput concurrency docker acr faults signin hygiene diagnose; do source "$here/$part.sh"; done
+for part in lib protocol badinput concurrency docker acr faults signin chain hygiene diagnose; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
@@ -49,6 +49,7 @@ acr_identities_suite
 acr_exposed_tokens_suite
 acr_clients_suite
 for store in secretservice file; do signin_suite "$store"; done
+chain_suite
 diagnose_suite
 secrets_hygiene_suite
 keyring_faults_suite

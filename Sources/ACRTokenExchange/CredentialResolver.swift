@@ -1,0 +1,296 @@
+import AzureIdentity
+import CredentialStores
+import DockerCredentialProtocol
+import ErrorExplanation
+import HTTPTransport
+import Logging
+
+/// The one walk from a login server to the credential Docker gets, in `get`'s order: the stored
+/// credential (unless it is a token whose `exp` has passed) → for each identity source of the chain, its
+/// cached ACR token → its Azure AD token (cached or new) → the tenant → `/oauth2/exchange`.
+///
+/// The chain is the Azure SDKs' DefaultAzureCredential's: a source that is not there (variables unset,
+/// IMDS silent or without an identity, `az` logged out, no sign-in) is skipped; one that is there and
+/// fails ends the walk with its cause, as does any failure of a source the configuration pins. Nothing
+/// there at all: no credential, so that anonymous pulls work.
+public struct CredentialResolver {
+    public let store: any CredentialAndTokenStore
+    public let configuration: ACRConfiguration
+    public let environment: [String: String]
+    /// Nil in the binary that answers only from the stores and the cache: where the walk needs the
+    /// network, it throws `NetworkNeeded` and the engine binary walks again.
+    public let connection: AzureConnection?
+    public let now: @Sendable () -> Int64
+    public let isAzureVM: Bool
+    public let policy: ResolutionPolicy
+    public let logger: Logger
+
+    public init(
+        store: any CredentialAndTokenStore, configuration: ACRConfiguration, environment: [String: String],
+        connection: AzureConnection?, now: @escaping @Sendable () -> Int64, isAzureVM: Bool,
+        policy: ResolutionPolicy, logger: Logger
+    ) {
+        self.store = store
+        self.configuration = configuration
+        self.environment = environment
+        self.connection = connection
+        self.now = now
+        self.isAzureVM = isAzureVM
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// Azure AD tokens are reused while they have more than this left (they live about an hour).
+    public static let azureADRule = RenewalRule(margin: 300)
+    /// A source found missing at run time (IMDS, `az`) is skipped without asking again for this long.
+    public static let unavailableMemoLifetime: Int64 = 300
+
+    /// Walks for `server`: from the credential stored at `address` (nil: start at the identities), through
+    /// the configured sources or only `pinned`. Throws only `NetworkNeeded`; every other failure is the
+    /// resolution's answer.
+    public func resolve(_ server: LoginServer, storedAt address: ServerAddress?, pinned: IdentityKind? = nil) async throws(NetworkNeeded) -> Resolution {
+        var walk = Walk(resolver: self, resolution: Resolution(server: server), budget: RequestBudget(total: configuration.timeout))
+        try await walk.run(address: address, pinned: pinned)
+        return walk.resolution
+    }
+
+    func signIns() -> StoredSignIns { StoredSignIns(cache: store, now: now) }
+}
+
+/// One resolution in progress.
+private struct Walk {
+    let resolver: CredentialResolver
+    var resolution: Resolution
+    var lock: FileLock?
+    /// The time the whole walk may spend on the network and on waiting for the lock.
+    let budget: RequestBudget
+    /// A cached token due for renewal whose renewal did not work out: served if nothing better comes.
+    var fallback: (token: CachedToken, kind: IdentityKind)?
+
+    var server: LoginServer { resolution.server }
+    var store: any CredentialAndTokenStore { resolver.store }
+    var now: Int64 { resolver.now() }
+    var serving: Bool { resolver.policy.isServing }
+
+    mutating func run(address: ServerAddress?, pinned: IdentityKind?) async throws(NetworkNeeded) {
+        var storedExpired = false
+        if let address {
+            let stored: Credential?
+            do {
+                stored = try await store.credential(for: address)
+            } catch {
+                return resolution.fail(.storedCredential, error)
+            }
+            if let stored, let expiresOn = JWT(stored.secret)?.expiresOn, expiresOn <= now {
+                storedExpired = true
+                resolution.expiredStored = stored
+                resolution.record(.storedCredential, .unavailable("the token stored for user \(stored.username) has expired"))
+                resolver.logger.info("stored token expired", metadata: ["server": "\(server)", "exp": "\(expiresOn)"])
+            } else if let stored {
+                resolution.record(.storedCredential, .used("the credential stored for user \(stored.username)"))
+                resolution.answer = .stored(stored)
+                return
+            } else {
+                resolution.record(.storedCredential, .unavailable("nothing is stored for \(server)"))
+            }
+        }
+        var settings = resolver.configuration.registries[server.name]?.identity ?? IdentitySettings()
+        if let pinned { settings.kind = pinned }
+        let identities = IdentityResolver(
+            environment: resolver.environment, cloud: server.cloud, isAzureVM: resolver.isAzureVM, signIns: resolver.signIns())
+        for kind in identities.order(settings) {
+            let candidate: IdentityCandidate
+            do {
+                candidate = try identities.candidate(kind, settings)
+            } catch {
+                return resolution.fail(.identitySettings, ACRError.identity(server, error))
+            }
+            if try await tryCandidate(candidate, settings: settings) { return }
+        }
+        if let fallback {
+            resolver.logger.info("serving the cached token due for renewal", metadata: ["server": "\(server)"])
+            return serve(fallback.token, kind: fallback.kind, origin: .dueFallback)
+        }
+        if storedExpired {
+            resolution.answer = .failed(ACRError.storedTokenExpired(server))
+        } else {
+            resolver.logger.debug("no Azure identity is there", metadata: ["server": "\(server)"])
+        }
+    }
+
+    /// Whether the walk ends with this candidate: it answered or failed; false when it is not there.
+    mutating func tryCandidate(_ candidate: IdentityCandidate, settings: IdentitySettings) async throws(NetworkNeeded) -> Bool {
+        let stage = Resolution.Step.Stage.identity(candidate.kind)
+        guard let source = candidate.source else {
+            if candidate.pinned {
+                resolution.fail(stage, ACRError.identity(server, .pinnedSourceMissing(candidate.kind, reason: candidate.reason)))
+                return true
+            }
+            resolution.record(stage, .unavailable(candidate.reason))
+            return false
+        }
+        let key = TokenKey(kind: .acrRefreshToken, scope: server.name, identity: source.cacheIdentity)
+        let rule = resolver.configuration.refreshRule(for: server)
+        var cached: CachedToken?
+        if serving {
+            do {
+                cached = try cachedToken(key, for: source)
+            } catch {
+                return failing(stage, error, cached: nil, kind: candidate.kind)
+            }
+            if let token = cached, rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
+        }
+        if !candidate.pinned, let memo = remembered(source) {
+            resolution.record(stage, .unavailable(memo))
+            if let cached, rule.verdict(cached, now: now) == .due, fallback == nil { fallback = (cached, candidate.kind) }
+            return false
+        }
+        if serving {
+            guard resolver.connection != nil else { throw NetworkNeeded() }
+            do {
+                // A token that cannot be kept (a locked keyring) is not worth fetching.
+                try store.checkWritable()
+                if lock == nil, case .serving(let folder) = resolver.policy {
+                    lock = try await FileLock.acquire(
+                        folder + "/exchange-" + FormEncoding.escape(server.name) + ".lock", until: budget.deadline)
+                }
+                // Another process may have derived it while this one waited.
+                cached = try cachedToken(key, for: source)
+                if let token = cached, rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
+            } catch {
+                return failing(stage, error, cached: cached, kind: candidate.kind)
+            }
+        }
+        guard let connection = resolver.connection else { throw NetworkNeeded() }
+        let context = IdentityContext(connection: connection, budget: budget, now: resolver.now)
+
+        let azureAD: AzureADToken
+        do {
+            azureAD = try await azureADToken(source, context: context)
+        } catch let error as AzureIdentityError {
+            if case .unavailable(_, let reason, _) = error, !candidate.pinned {
+                resolution.record(stage, .unavailable(reason))
+                remember(source, reason)
+                if let cached, rule.verdict(cached, now: now) == .due, fallback == nil { fallback = (cached, candidate.kind) }
+                return false
+            }
+            resolution.record(stage, .used(candidate.reason))
+            resolution.source = source
+            return failing(.azureADToken, ACRError.identity(server, error), cached: cached, kind: candidate.kind)
+        } catch {
+            resolution.record(stage, .used(candidate.reason))
+            return failing(.azureADToken, error, cached: cached, kind: candidate.kind)
+        }
+        resolution.record(stage, .used(candidate.reason))
+        resolution.source = source
+        resolution.azureADToken = azureAD
+        resolution.record(.azureADToken, .used("issued to \(source.cacheIdentity)"))
+
+        let tenant: String
+        if let configured = settings.tenant {
+            tenant = configured
+            resolution.record(.tenant, .used("\(tenant), from the configuration file"))
+        } else if let named = source.tenant {
+            tenant = named
+            resolution.record(.tenant, .used("\(tenant), the identity's"))
+        } else if let issued = azureAD.tenant {
+            tenant = issued
+            resolution.record(.tenant, .used("\(tenant), from the Azure AD token"))
+        } else {
+            return failing(.tenant, ACRError.noTenant(server), cached: cached, kind: candidate.kind)
+        }
+
+        let exchange = TokenExchange(server: server, baseURL: resolver.configuration.baseURL(for: server))
+        let derived: (token: String, expiresOn: Int64)
+        do {
+            derived = try await exchange.refreshToken(for: azureAD, tenant: tenant, context: context)
+            if serving {
+                try store.saveToken(CachedToken(token: derived.token, expiresOn: derived.expiresOn, proof: fingerprint(source)), for: key)
+            }
+        } catch {
+            return failing(.exchange, error, cached: cached, kind: candidate.kind)
+        }
+        resolver.logger.info("derived ACR refresh token", metadata: [
+            "server": "\(server)", "identity": "\(source.cacheIdentity)", "exp": "\(derived.expiresOn)",
+        ])
+        resolution.record(.exchange, .used("an ACR refresh token until \(derived.expiresOn)"))
+        resolution.answer = .derived(DerivedToken(token: derived.token, expiresOn: derived.expiresOn, kind: candidate.kind, origin: .exchange))
+        return true
+    }
+
+    // MARK: - Steps
+
+    /// The source's Azure AD token: cached while fresh (serving), else a new one, kept (serving).
+    mutating func azureADToken(_ source: any IdentitySource, context: IdentityContext) async throws -> AzureADToken {
+        let resource = ContainerRegistryResource.resource
+        let key = TokenKey(kind: .azureADToken, scope: "\(server.cloud.name) \(resource)", identity: source.cacheIdentity)
+        if serving, let cached = try cachedToken(key, for: source),
+           CredentialResolver.azureADRule.verdict(cached, now: now) == .fresh {
+            return AzureADToken(accessToken: cached.token, expiresOn: cached.expiresOn, tenant: JWT(cached.token)?.string("tid"))
+        }
+        let token = try await source.token(resource: resource, context: context)
+        guard token.expiresOn > now else { throw AzureIdentityError.expiredToken(source: source.kind.label) }
+        if serving {
+            if let renewed = token.renewedSignIn { try resolver.signIns().save(renewed) }
+            try store.saveToken(CachedToken(token: token.accessToken, expiresOn: token.expiresOn, proof: fingerprint(source)), for: key)
+        }
+        return token
+    }
+
+    /// The cached token under `key`, unless it was derived with another secret than the source's now.
+    func cachedToken(_ key: TokenKey, for source: any IdentitySource) throws -> CachedToken? {
+        guard let cached = try store.cachedToken(for: key) else { return nil }
+        return Fingerprint.matches(cached.proof, source.proofMaterial) ? cached : nil
+    }
+
+    func fingerprint(_ source: any IdentitySource) -> String? {
+        source.proofMaterial.map(Fingerprint.make)
+    }
+
+    /// A cached token that is still fresh: the answer.
+    mutating func use(_ candidate: IdentityCandidate, cached: CachedToken) -> Bool {
+        resolution.record(.identity(candidate.kind), .used(candidate.reason))
+        resolution.source = candidate.source
+        serve(cached, kind: candidate.kind, origin: .cache)
+        return true
+    }
+
+    mutating func serve(_ token: CachedToken, kind: IdentityKind, origin: DerivedToken.Origin) {
+        let when = origin == .cache ? "cached" : "cached, due for renewal, which failed"
+        resolution.record(.cachedToken, .used("\(when), until \(token.expiresOn)"))
+        resolution.answer = .derived(DerivedToken(token: token.token, expiresOn: token.expiresOn, kind: kind, origin: origin))
+    }
+
+    /// A step failed: a cached token due for renewal but still good is better than failing now.
+    mutating func failing(_ stage: Resolution.Step.Stage, _ error: any Error, cached: CachedToken?, kind: IdentityKind) -> Bool {
+        resolver.logger.error("cannot derive ACR refresh token", metadata: [
+            "server": "\(server)", "identity": "\(kind.rawValue)", "error": "\(error)",
+        ])
+        resolution.fail(stage, error)
+        if let cached, resolver.configuration.refreshRule(for: server).verdict(cached, now: now) == .due {
+            serve(cached, kind: kind, origin: .dueFallback)
+        } else if let fallback {
+            serve(fallback.token, kind: fallback.kind, origin: .dueFallback)
+        }
+        return true
+    }
+
+    // MARK: - Sources found missing at run time
+
+    private func memoKey(_ source: any IdentitySource) -> TokenKey {
+        TokenKey(kind: .unavailableSource, scope: server.cloud.name, identity: source.cacheIdentity)
+    }
+
+    /// Why the source was found missing a moment ago, if it was; only sources that can go missing at run
+    /// time are asked (IMDS, `az`), so the others cost no lookup.
+    func remembered(_ source: any IdentitySource) -> String? {
+        guard source.kind == .managedIdentity || source.kind == .azureCLI,
+              let memo = try? store.cachedToken(for: memoKey(source)), memo.expiresOn > now else { return nil }
+        return memo.token + " (found \(max(0, CredentialResolver.unavailableMemoLifetime - (memo.expiresOn - now))) s ago; asked again after 5 min)"
+    }
+
+    func remember(_ source: any IdentitySource, _ reason: String) {
+        guard serving else { return }
+        try? store.saveToken(CachedToken(token: reason, expiresOn: now + CredentialResolver.unavailableMemoLifetime), for: memoKey(source))
+    }
+}

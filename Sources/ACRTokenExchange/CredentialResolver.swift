@@ -65,7 +65,7 @@ private struct Walk {
     /// The time the whole walk may spend on the network and on waiting for the lock.
     let budget: RequestBudget
     /// A cached token due for renewal whose renewal did not work out: served if nothing better comes.
-    var fallback: (token: CachedToken, kind: IdentityKind)?
+    var fallback: CachedToken?
 
     var server: LoginServer { resolution.server }
     var store: any CredentialAndTokenStore { resolver.store }
@@ -109,7 +109,7 @@ private struct Walk {
         }
         if let fallback {
             resolver.logger.info("serving the cached token due for renewal", metadata: ["server": "\(server)"])
-            return serve(fallback.token, kind: fallback.kind, origin: .dueFallback)
+            return serve(fallback, origin: .dueFallback)
         }
         if storedExpired {
             resolution.answer = .failed(ACRError.storedTokenExpired(server))
@@ -142,7 +142,7 @@ private struct Walk {
         }
         if !candidate.pinned, let memo = remembered(source) {
             resolution.record(stage, .unavailable(memo))
-            if let cached, rule.verdict(cached, now: now) == .due, fallback == nil { fallback = (cached, candidate.kind) }
+            if let cached, rule.verdict(cached, now: now) == .due, fallback == nil { fallback = cached }
             return false
         }
         if serving {
@@ -171,18 +171,16 @@ private struct Walk {
             if case .unavailable(_, let reason, _) = error, !candidate.pinned {
                 resolution.record(stage, .unavailable(reason))
                 remember(source, reason)
-                if let cached, rule.verdict(cached, now: now) == .due, fallback == nil { fallback = (cached, candidate.kind) }
+                if let cached, rule.verdict(cached, now: now) == .due, fallback == nil { fallback = cached }
                 return false
             }
             resolution.record(stage, .used(candidate.reason))
-            resolution.source = source
             return failing(.azureADToken, ACRError.identity(server, error), cached: cached, kind: candidate.kind)
         } catch {
             resolution.record(stage, .used(candidate.reason))
             return failing(.azureADToken, error, cached: cached, kind: candidate.kind)
         }
         resolution.record(stage, .used(candidate.reason))
-        resolution.source = source
         resolution.azureADToken = azureAD
         resolution.record(.azureADToken, .used("issued to \(source.cacheIdentity)"))
 
@@ -212,9 +210,10 @@ private struct Walk {
         }
         resolver.logger.info("derived ACR refresh token", metadata: [
             "server": "\(server)", "identity": "\(source.cacheIdentity)", "exp": "\(derived.expiresOn)",
+            "skipped": "\(resolution.unavailableSources.map(\.rawValue).joined(separator: ","))",
         ])
         resolution.record(.exchange, .used("an ACR refresh token until \(derived.expiresOn)"))
-        resolution.answer = .derived(DerivedToken(token: derived.token, expiresOn: derived.expiresOn, kind: candidate.kind, origin: .exchange))
+        resolution.answer = .derived(DerivedToken(token: derived.token, expiresOn: derived.expiresOn, origin: .exchange))
         return true
     }
 
@@ -250,15 +249,14 @@ private struct Walk {
     /// A cached token that is still fresh: the answer.
     mutating func use(_ candidate: IdentityCandidate, cached: CachedToken) -> Bool {
         resolution.record(.identity(candidate.kind), .used(candidate.reason))
-        resolution.source = candidate.source
-        serve(cached, kind: candidate.kind, origin: .cache)
+        serve(cached, origin: .cache)
         return true
     }
 
-    mutating func serve(_ token: CachedToken, kind: IdentityKind, origin: DerivedToken.Origin) {
+    mutating func serve(_ token: CachedToken, origin: DerivedToken.Origin) {
         let when = origin == .cache ? "cached" : "cached, due for renewal, which failed"
         resolution.record(.cachedToken, .used("\(when), until \(token.expiresOn)"))
-        resolution.answer = .derived(DerivedToken(token: token.token, expiresOn: token.expiresOn, kind: kind, origin: origin))
+        resolution.answer = .derived(DerivedToken(token: token.token, expiresOn: token.expiresOn, origin: origin))
     }
 
     /// A step failed: a cached token due for renewal but still good is better than failing now.
@@ -268,9 +266,9 @@ private struct Walk {
         ])
         resolution.fail(stage, error)
         if let cached, resolver.configuration.refreshRule(for: server).verdict(cached, now: now) == .due {
-            serve(cached, kind: kind, origin: .dueFallback)
+            serve(cached, origin: .dueFallback)
         } else if let fallback {
-            serve(fallback.token, kind: fallback.kind, origin: .dueFallback)
+            serve(fallback, origin: .dueFallback)
         }
         return true
     }

@@ -15,7 +15,7 @@ public struct PersonalSignIn {
 
     var identities: IdentityResolver {
         IdentityResolver(
-            environment: credentials.environment, cloud: server?.cloud ?? .azurePublic, isAzureVM: credentials.isAzureVM,
+            environment: credentials.environment, cloud: server?.cloud ?? .azurePublic, isAzureVM: credentials.isAzureVM(),
             signIns: credentials.signIns)
     }
 

@@ -15,8 +15,8 @@ public struct RegistryCredentials: CredentialStore {
     /// `get` that needs a new token throws `NetworkNeeded` so that the engine binary takes over.
     public let connection: AzureConnection?
     public let now: @Sendable () -> Int64
-    /// Whether IMDS is worth asking (`IdentityResolver.detectAzureVM`).
-    public let isAzureVM: Bool
+    /// Whether IMDS is worth asking (`IdentityResolver.detectAzureVM`); asked only by a walk that gets there.
+    public let isAzureVM: @Sendable () -> Bool
     /// Where the single-flight locks live.
     public let lockDirectory: String
     public let logger: Logger
@@ -25,7 +25,7 @@ public struct RegistryCredentials: CredentialStore {
 
     public init(
         store: any CredentialAndTokenStore, configuration: ACRConfiguration, environment: [String: String],
-        connection: AzureConnection?, now: @escaping @Sendable () -> Int64, isAzureVM: Bool = IdentityResolver.detectAzureVM(),
+        connection: AzureConnection?, now: @escaping @Sendable () -> Int64, isAzureVM: @escaping @Sendable () -> Bool = IdentityResolver.detectAzureVM,
         lockDirectory: String, logger: Logger, notice: @escaping (String) -> Void
     ) {
         self.isAzureVM = isAzureVM
@@ -50,7 +50,7 @@ public struct RegistryCredentials: CredentialStore {
     public var resolver: CredentialResolver {
         CredentialResolver(
             store: store, configuration: configuration, environment: environment, connection: connection, now: now,
-            isAzureVM: isAzureVM, policy: .serving(lockDirectory: lockDirectory), logger: logger)
+            isAzureVM: isAzureVM(), policy: .serving(lockDirectory: lockDirectory), logger: logger)
     }
 
     /// How `get` answers for a login server; nil for other registries.

@@ -42,8 +42,7 @@ public struct Resolution: Sendable {
     public let server: LoginServer
     public internal(set) var steps: [Step] = []
     public internal(set) var answer: Answer = .nothing
-    /// The identity source that answered, and its Azure AD token where one was fetched (for `diagnose`).
-    public internal(set) var source: (any IdentitySource)?
+    /// The Azure AD token of the source that answered, where one was fetched (`diagnose` shows its claims).
     public internal(set) var azureADToken: AzureADToken?
     /// A stored token whose `exp` has passed: it is not served.
     public internal(set) var expiredStored: Credential?
@@ -65,6 +64,14 @@ public struct Resolution: Sendable {
     /// The outcome of the first step of `stage`, if the walk took one.
     public func outcome(of stage: Step.Stage) -> Step.Outcome? {
         steps.first { $0.stage == stage }?.outcome
+    }
+
+    /// The identity sources passed over because they are not there, in order.
+    public var unavailableSources: [IdentityKind] {
+        steps.compactMap { step in
+            if case .identity(let kind) = step.stage, case .unavailable = step.outcome { return kind }
+            return nil
+        }
     }
 
     /// The credential Docker gets: nil for none; throws what made it fail.
@@ -91,7 +98,6 @@ public struct DerivedToken: Sendable {
 
     public let token: String
     public let expiresOn: Int64
-    public let kind: IdentityKind
     public let origin: Origin
 }
 
@@ -105,20 +111,5 @@ public enum ResolutionPolicy: Sendable {
 
     var isServing: Bool {
         if case .serving = self { true } else { false }
-    }
-}
-
-extension Resolution.Step.Stage {
-    /// How messages and `diagnose` name the step.
-    public var label: String {
-        switch self {
-        case .storedCredential: "stored credential"
-        case .identitySettings: "identity settings"
-        case .identity(let kind): kind.label
-        case .cachedToken: "cached ACR token"
-        case .azureADToken: "Azure AD token"
-        case .tenant: "tenant"
-        case .exchange: "ACR token exchange"
-        }
     }
 }

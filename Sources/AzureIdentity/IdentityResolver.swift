@@ -122,7 +122,7 @@ public struct IdentityResolver {
             if let signIn = try signIns?.signIn(authorityHost: authority) {
                 return use(SignedInUserSource(signIn: signIn), "signed in as \(signIn.username) with `docker-credential-acr login`")
             }
-            return skip("no sign-in; `docker-credential-acr login` makes one")
+            return skip("no sign-in (`docker-credential-acr login` makes one)")
         case .azureCLI:
             guard let az = ChildProcess.find("az", path: environment["PATH"]) else { return skip("`az` is not on PATH") }
             switch AzureCLIAccount.read(environment: environment) {
@@ -131,7 +131,7 @@ public struct IdentityResolver {
                     AzureCLISource(executable: az, tenantID: settings.tenant, account: account),
                     "`az` is at \(az), logged in as \(account.name)")
             case .failure(let notLoggedIn):
-                return skip("`az` is not logged in (\(notLoggedIn.reason)); `az login` logs it in")
+                return skip("`az` is not logged in (\(notLoggedIn.reason), `az login` logs it in)")
             }
         }
     }

@@ -91,12 +91,7 @@ final class Clock: @unchecked Sendable {
         return ScriptedAzure(secrets: secrets, now: { clock.seconds }, delay: delay)
     }
 
-    func unavailable(_ resolution: Resolution) -> [IdentityKind] {
-        resolution.steps.compactMap { step in
-            if case .identity(let kind) = step.stage, case .unavailable = step.outcome { return kind }
-            return nil
-        }
-    }
+    func unavailable(_ resolution: Resolution) -> [IdentityKind] { resolution.unavailableSources }
 
     func derived(_ resolution: Resolution) -> DerivedToken? {
         if case .derived(let token) = resolution.answer { return token }

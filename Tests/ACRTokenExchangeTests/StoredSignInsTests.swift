@@ -59,7 +59,7 @@ import Testing
     @Test func aPinnedSignInThatIsMissingSaysHowToMakeOne() throws {
         let candidates = try IdentityResolver(environment: [:], cloud: .azurePublic, isAzureVM: false, signIns: signIns)
             .candidates(IdentitySettings(kind: .signedInUser))
-        #expect(candidates.map(\.reason) == ["no sign-in; `docker-credential-acr login` makes one"])
+        #expect(candidates.map(\.reason) == ["no sign-in (`docker-credential-acr login` makes one)"])
         #expect(candidates.first?.source == nil)
     }
 

@@ -14,6 +14,7 @@ import Testing
     }
 
     @Test func roundTrip() async throws { try await StoreBehaviour.roundTripFindsEverySpelling(store) }
+    @Test func cachedTokensKeepTheirProof() throws { try StoreBehaviour.cachedTokensKeepTheirProof(store) }
     @Test func replace() async throws { try await StoreBehaviour.savingAnotherSpellingReplacesTheEntry(store) }
     @Test func remove() async throws { try await StoreBehaviour.removeDropsEverySpellingAndSaysWhetherThereWasOne(store) }
     @Test func tokensAndPorts() async throws { try await StoreBehaviour.identityTokensAndPortsAreKeptApart(store) }

@@ -1,5 +1,6 @@
 import DockerCredentialProtocol
 import Testing
+@testable import CredentialStores
 
 /// What every store must do, checked against a real store instance.
 enum StoreBehaviour {
@@ -54,5 +55,19 @@ enum StoreBehaviour {
         let listed = try store.allUsernames()
         #expect(listed[token.serverURL] == "<token>")
         #expect(listed[plain.serverURL] == "bob")
+    }
+
+    /// A cached token keeps its expiry and the fingerprint of its proof (in the keyring, inside the
+    /// item's secret); a token without one reads back without one.
+    static func cachedTokensKeepTheirProof(_ store: some TokenCache) throws {
+        let scope = unique("proof.azurecr.io")
+        let with = TokenKey(kind: .acrRefreshToken, scope: scope, identity: "service-principal:t:c")
+        let without = TokenKey(kind: .acrRefreshToken, scope: scope, identity: "managed-identity:default")
+        try store.saveToken(CachedToken(token: "eyJ.a.b", expiresOn: 4_000_000_000, proof: "v1:00ff:abcd"), for: with)
+        try store.saveToken(CachedToken(token: "eyJ.c.d", expiresOn: 4_000_000_001), for: without)
+        #expect(try store.cachedToken(for: with) == CachedToken(token: "eyJ.a.b", expiresOn: 4_000_000_000, proof: "v1:00ff:abcd"))
+        #expect(try store.cachedToken(for: without) == CachedToken(token: "eyJ.c.d", expiresOn: 4_000_000_001))
+        try store.removeTokens(.scope(scope))
+        #expect(try store.cachedToken(for: with) == nil)
     }
 }

@@ -74,6 +74,9 @@ AZ
   chain_get "${VM[@]}" "${AZ_IN[@]}"
   check "$s Azure VM without a managed identity, az logged in: the Azure CLI is used" \
     bash -c "[ $CHAIN_RC = 0 ] && [ '$(last_derived_kind)' = azure-cli ] && [ -e '$az/called' ]"
+  check "$s ... and the log says which sources were passed over" \
+    bash -c "grep 'derived ACR refresh token' '$XDG_STATE_HOME/docker-credential-acr/log' | tail -n 1 |
+      grep -q 'skipped=service-principal,certificate,workload-identity,managed-identity,signed-in-user$'"
   chain_get "${SILENT[@]}" "${AZ_IN[@]}"
   check "$s IMDS that does not answer, az logged in: the Azure CLI is used" bash -c "[ $CHAIN_RC = 0 ] && [ '$(last_derived_kind)' = azure-cli ]"
   local t0; t0=$(date +%s%N); chain_get "${VM[@]}"

@@ -78,8 +78,15 @@ AZ
     bash -c "grep 'derived ACR refresh token' '$XDG_STATE_HOME/docker-credential-acr/log' | tail -n 1 |
       grep -q 'skipped=service-principal,certificate,workload-identity,managed-identity,signed-in-user$'"
   chain_get "${SILENT[@]}" "${AZ_IN[@]}"
-  check "$s IMDS that does not answer, az logged in: the Azure CLI is used" bash -c "[ $CHAIN_RC = 0 ] && [ '$(last_derived_kind)' = azure-cli ]"
-  local t0; t0=$(date +%s%N); chain_get "${VM[@]}"
+  check "$s IMDS that refuses connections, az logged in: the Azure CLI is used" bash -c "[ $CHAIN_RC = 0 ] && [ '$(last_derived_kind)' = azure-cli ]"
+  emu_post reset '{}'
+  emu_post faults '{"endpoint": "imds", "kind": "slow", "delay_ms": 10000, "count": -1}'
+  local t0; t0=$(date +%s%N); chain_get "${VM[@]}" "${AZ_IN[@]}"
+  check "$s IMDS that accepts but does not answer, az logged in: the Azure CLI is used" bash -c "[ $CHAIN_RC = 0 ] && [ '$(last_derived_kind)' = azure-cli ]"
+  check "$s ... after the 1 s probe, not the whole budget" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 4000
+  emu_post reset '{}'
+  imds_without_identity
+  t0=$(date +%s%N); chain_get "${VM[@]}"
   check "$s Azure VM without a managed identity and nothing else: not found (anonymous pulls work)" \
     test "$CHAIN_RC/$(cat "$WORK/chain.out")" = "1/credentials not found in native keychain"
   check "$s ... at once" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 3000

@@ -22,6 +22,9 @@ public struct ACRConfiguration: Sendable {
     public var refreshMargin: Int64 = 600
     /// The most one `get` may spend on the network.
     public var timeout: Duration = .seconds(20)
+    /// A PEM file of CA certificates to trust on top of the system's (as `SSL_CERT_FILE`), for daemons
+    /// such as the kubelet that get no shell environment.
+    public var caBundle: String?
     /// By `ServerAddress.key`.
     public var registries: [String: Registry] = [:]
     /// Login server name → base URL of its `/v2/` and `/oauth2/…` endpoints.
@@ -87,6 +90,7 @@ public struct ACRConfiguration: Sendable {
     private struct File: Decodable {
         var refreshMarginSeconds: Int64?
         var timeoutSeconds: Int?
+        var caBundle: String?
         var registries: [String: RegistryEntry]?
     }
 
@@ -112,6 +116,10 @@ public struct ACRConfiguration: Sendable {
         if let seconds = file.timeoutSeconds {
             guard (1...300).contains(seconds) else { throw .invalid(path, "timeoutSeconds must be 1…300") }
             timeout = .seconds(seconds)
+        }
+        if let bundle = file.caBundle {
+            guard bundle.hasPrefix("/") else { throw .invalid(path, "caBundle must be an absolute path") }
+            caBundle = bundle
         }
         for (server, entry) in file.registries ?? [:] {
             guard let key = ServerAddress.key(of: server) else { throw .invalid(path, "'\(server)' is not a registry address") }

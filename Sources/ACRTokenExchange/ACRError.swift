@@ -40,7 +40,7 @@ public enum ACRError: ExplainedError, Sendable {
         case .unavailable(let server, let status):
             "\(server): the registry's token service is unavailable (HTTP \(status)) and retries ran out"
         case .malformedAnswer(let server, let what): "\(server): the registry's token service sent an unusable answer (\(what))"
-        case .network(let server, let error): "\(server): \(error)"
+        case .network(let server, let error): "\(server): \(error.cause)"
         case .storedTokenExpired(let server):
             "\(server): the stored token has expired and no Azure identity is configured to renew it"
         }
@@ -57,7 +57,7 @@ public enum ACRError: ExplainedError, Sendable {
         case .accessTokenRefused: "the credential presented is not valid for this registry"
         case .registryNotFound: "check the name (the full login server, e.g. myregistry.azurecr.io)"
         case .unavailable, .malformedAnswer: "try again later"
-        case .network: "check the network path to the registry (proxy, firewall, DNS)"
+        case .network(_, let error): error.fix ?? "check the network path to the registry (proxy, firewall, DNS)"
         case .storedTokenExpired:
             "sign in (docker-credential-acr login), log in again (az acr login --expose-token | docker-credential-acr import), "
                 + "or configure an identity"

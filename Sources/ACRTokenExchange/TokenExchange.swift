@@ -4,9 +4,6 @@ import HTTPTransport
 
 /// ACR's `/oauth2/exchange`: an Azure AD access token in, an ACR refresh token out.
 public struct TokenExchange: Sendable {
-    /// ACR refresh tokens live three hours; used when a token carries no `exp`.
-    public static let refreshTokenLifetime: Int64 = 3 * 3600
-
     public let server: LoginServer
     public let baseURL: String
 
@@ -31,9 +28,9 @@ public struct TokenExchange: Sendable {
         guard let refresh = answer.refresh_token, !refresh.isEmpty else {
             throw .malformedAnswer(server, "no refresh_token")
         }
-        let now = context.now()
-        let expiresOn = JWT(refresh)?.expiresOn ?? now + Self.refreshTokenLifetime
-        guard expiresOn > now else { throw .malformedAnswer(server, "the refresh token has already expired") }
+        // Only a token whose expiry can be read may be kept: it replaces a good cached one.
+        guard let expiresOn = JWT(refresh)?.expiresOn else { throw .malformedAnswer(server, "the refresh token is not a JWT with an expiry") }
+        guard expiresOn > context.now() else { throw .malformedAnswer(server, "the refresh token has already expired") }
         return (refresh, expiresOn)
     }
 
@@ -62,6 +59,9 @@ public struct TokenExchange: Sendable {
               let token = answer.access_token ?? answer.token, !token.isEmpty
         else {
             throw .malformedAnswer(server, "no access_token")
+        }
+        guard let expiresOn = JWT(token)?.expiresOn, expiresOn > context.now() else {
+            throw .malformedAnswer(server, "the access token is not a JWT with a future expiry")
         }
         return AccessGrant(token: token)
     }

@@ -32,7 +32,7 @@ public enum AzureIdentityError: ExplainedError, Sendable {
         switch self {
         case .rejected(let source, let error): "\(source): \(error.cause)"
         case .managedIdentityRejected(let status, let message): "managed identity: the identity endpoint answered \(status) (\(message))"
-        case .network(let source, let error): "\(source): \(error)"
+        case .network(let source, let error): "\(source): \(error.cause)"
         case .unexpectedAnswer(let source, let status): "\(source): unusable answer (HTTP \(status)) from the token endpoint"
         case .expiredToken(let source): "\(source): the token endpoint answered with a token that has already expired"
         case .unreadableFile(let variable, let path): "cannot read \(path) (from \(variable))"
@@ -55,7 +55,7 @@ public enum AzureIdentityError: ExplainedError, Sendable {
         case .rejected(_, let error): error.fix
         case .managedIdentityRejected:
             "check that the identity is assigned to this machine, and set AZURE_CLIENT_ID to choose one of several"
-        case .network: "check the network path to Azure AD (proxy, firewall, DNS)"
+        case .network(_, let error): error.fix ?? "check the network path to Azure AD (proxy, firewall, DNS)"
         case .unexpectedAnswer: "try again, or check AZURE_AUTHORITY_HOST"
         case .expiredToken: "check this machine's clock, then try again"
         case .unreadableFile: "check that the file exists and is readable by this user"

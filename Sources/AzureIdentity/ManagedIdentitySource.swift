@@ -53,7 +53,7 @@ public struct ManagedIdentitySource: IdentitySource {
             response = try await context.budget.send(request, via: context.transport, retryingAlso: extraRetries, probe: probe)
         } catch .noAnswerToProbe(let error) {
             throw .unavailable(
-                .managedIdentity, reason: "IMDS did not answer (\(error)): this is not an Azure VM, or something blocks its address",
+                .managedIdentity, reason: "IMDS did not answer (\(error.cause)): this is not an Azure VM, or something blocks its address",
                 fix: "on an Azure VM, let this machine reach 169.254.169.254 directly; elsewhere configure another identity")
         } catch {
             throw .network(source: kind.label, error)

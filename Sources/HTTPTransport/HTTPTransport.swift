@@ -62,11 +62,35 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
     case tlsFailed(host: String, reason: String)
     case timedOut(host: String)
     case responseTooLarge(host: String)
+    /// The head came, the whole body did not, by the deadline.
+    case bodyStalled(host: String)
+    /// A 3xx: token requests are never sent on, so a redirect is a failure of its own.
+    case redirected(host: String, status: Int, location: String?)
+    /// The extra CA certificates cannot be read (`SSL_CERT_FILE`, the configuration's `caBundle`).
+    case unusableCABundle(source: String, path: String)
     /// The first attempt of a probe got no answer (`RequestBudget.send(probe:)`).
     indirect case noAnswerToProbe(HTTPTransportError)
 
-    /// The transport knows what failed, not what the request was for: the callers give the fix.
-    public var fix: String? { nil }
+    /// Where the transport knows the fix; otherwise the callers give one for what the request was for.
+    public var fix: String? {
+        switch self {
+        case .tlsFailed:
+            "if a proxy or firewall inspects TLS, set SSL_CERT_FILE (or caBundle in the configuration file) to your organisation's CA bundle"
+        case .redirected:
+            "check the endpoint's address (AZURE_AUTHORITY_HOST, DOCKER_CREDENTIAL_ACR_ENDPOINTS) and any proxy that rewrites answers"
+        case .unusableCABundle: "point it at a readable PEM file of CA certificates, or unset it"
+        case .responseTooLarge: "check that the address is the token endpoint and not a web page or a proxy's"
+        default: nil
+        }
+    }
+
+    /// Failures that another attempt cannot cure: reported at once, never retried.
+    public var isFinal: Bool {
+        switch self {
+        case .invalidURL, .tlsFailed, .responseTooLarge, .redirected, .unusableCABundle: true
+        case .connectionFailed, .timedOut, .bodyStalled, .noAnswerToProbe: false
+        }
+    }
 
     public var cause: String {
         switch self {
@@ -76,6 +100,10 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
         case .timedOut(let host): "\(host) did not answer in time"
         case .responseTooLarge(let host): "\(host) sent an answer larger than any token response"
         case .noAnswerToProbe(let error): error.cause
+        case .bodyStalled(let host): "\(host) sent the head of its answer but not all of its body in time"
+        case .redirected(let host, let status, let location):
+            "\(host) answered \(status), a redirect to \(location.map(HTTPRequest.origin) ?? "nowhere"), which a token request never follows"
+        case .unusableCABundle(let source, let path): "the CA bundle \(path) (from \(source)) cannot be read as PEM certificates"
         }
     }
 }

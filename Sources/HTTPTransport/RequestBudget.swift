@@ -31,8 +31,12 @@ public struct RequestBudget: Sendable {
                 throw .timedOut(host: HTTPRequest.origin(of: request.url))
             }
             let wait: Duration
-            do {
+            do throws(HTTPTransportError) {
                 let response = try await transport.send(request, timeout: timeout)
+                if (300...399).contains(response.status) {
+                    throw HTTPTransportError.redirected(
+                        host: HTTPRequest.origin(of: request.url), status: response.status, location: response.header("Location"))
+                }
                 guard Self.isTransient(response.status) || extraStatuses.contains(response.status) else {
                     return response
                 }
@@ -40,7 +44,7 @@ public struct RequestBudget: Sendable {
                 wait = Self.retryAfter(response) ?? backoff
                 if .now + wait >= deadline { return response }
             } catch {
-                if case .invalidURL = error { throw error }
+                if error.isFinal { throw error }
                 if probing { throw .noAnswerToProbe(error) }
                 wait = backoff
                 if .now + wait >= deadline {

@@ -76,8 +76,16 @@ struct DockerCredentialACR: AsyncParsableCommand {
 }
 
 extension AzureConnection {
-    /// The real thing: AsyncHTTPClient and swift-crypto.
-    static let live = AzureConnection(transport: AsyncHTTPTransport(), signer: CertificateAssertionSigner())
+    /// The real thing: AsyncHTTPClient and swift-crypto, trusting what the environment and the configuration
+    /// file add to the system's CAs (a broken configuration file is reported by the command that reads it).
+    static let live: AzureConnection = {
+        let environment = ProcessInfo.processInfo.environment
+        let caBundle = (try? ACRConfiguration.load(environment: environment))?.caBundle
+        return AzureConnection(
+            transport: AsyncHTTPTransport(
+                userAgent: "\(HelperVersion.name)/\(HelperVersion.version)", trust: TrustSettings(environment: environment, caBundle: caBundle)),
+            signer: CertificateAssertionSigner())
+    }()
 }
 
 /// Runs a protocol action as Docker runs it, reading its input from stdin; returns the exit status.

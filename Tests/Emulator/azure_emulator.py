@@ -32,6 +32,7 @@ README.md beside this file.
 import argparse
 import base64
 import hashlib
+import gzip
 import json
 import os
 import ssl
@@ -78,7 +79,11 @@ DEFAULT_PERMISSIONS = {GRAPH: "User.Read"}
 ID_TOKEN_LIFETIME = 3600  # AAD's ID tokens last one hour
 USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CLOCK_SKEW = 300  # what AAD tolerates on a client assertion's nbf
-FAULT_KINDS = ("malformed", "truncated", "slow", "firewall", "no_refresh_token", "expired_token", "close")
+FAULT_KINDS = ("malformed", "truncated", "slow", "firewall", "no_refresh_token", "expired_token", "close",
+               # For the transport's own defences: a 307 elsewhere (`location`), a head then a body that stalls
+               # or drips a byte every `delay_ms`, a 2 MiB body, a gzip body of 64 MiB of zeros, and a token
+               # that is not a JWT.
+               "redirect", "stall_body", "drip_body", "oversized", "gzip_bomb", "not_jwt")
 FIREWALL_BODY = {"errors": [{"code": "DENIED", "message": "client with IP '127.0.0.1' is not allowed access. "
                              "Refer https://aka.ms/acr/firewall to grant access."}]}
 # What a client sees of a body that broke off mid-way ("malformed" fault): a 200 that is not JSON.
@@ -1134,7 +1139,7 @@ def add_fault(em, call):
         return json_reply(400, {"error": "count must be a positive integer or -1"})
     fault = {"endpoint": spec["endpoint"], "kind": kind, "status": status, "count": count,
              "retry_after": spec.get("retry_after"), "delay_ms": spec.get("delay_ms") or 0,
-             "body": spec.get("body")}
+             "body": spec.get("body"), "location": spec.get("location")}
     with em.lock:
         em.faults[fault["endpoint"]].append(fault)
     return json_reply(200, fault)
@@ -1255,6 +1260,14 @@ def fault_reply(endpoint, fault):
         return json_reply(403, FIREWALL_BODY)
     if kind == "no_refresh_token":
         return json_reply(200, {})
+    if kind == "redirect":
+        return json_reply(307, {}, {"Location": fault["location"] or "http://127.0.0.1:9/elsewhere"})
+    if kind == "oversized":
+        return Reply(200, b'{"padding":"' + b"x" * (2 << 20) + b'"}')
+    if kind == "gzip_bomb":
+        return Reply(200, gzip.compress(b"0" * (64 << 20)), headers={"Content-Encoding": "gzip"})
+    if kind == "not_jwt":
+        return json_reply(200, {"refresh_token": "opaque-refresh-token", "access_token": "opaque-access-token"})
     if kind is not None:
         return None
     status = fault["status"]
@@ -1351,7 +1364,8 @@ class Handler(BaseHTTPRequestHandler):
         call = Call(self, url.path, query, body, form, fault)
         status = self.answer(endpoint, handler, methods, call, fault)
         grant_type = (form.get("grant_type") or query.get("grant_type") or [None])[0]
-        entry = {"t": time.time(), "method": self.command, "path": url.path, "endpoint": endpoint}
+        entry = {"t": time.time(), "method": self.command, "path": url.path, "endpoint": endpoint,
+                 "user_agent": self.headers.get("User-Agent")}
         if grant_type is not None:
             entry["grant_type"] = grant_type
         entry["status"] = status
@@ -1359,7 +1373,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def answer(self, endpoint, handler, methods, call, fault):
         """Send the answer to `call` and return its status (None when the connection is closed unanswered)."""
-        if fault:
+        if fault and fault["kind"] != "drip_body":
             time.sleep(fault["delay_ms"] / 1000)
             if fault["kind"] == "close":
                 self.close_connection = True
@@ -1378,6 +1392,15 @@ class Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        kind = fault["kind"] if fault else None
+        if kind in ("stall_body", "drip_body"):
+            # The head at once, then the body: not at all (until the client gives up), or a byte at a time.
+            self.wfile.flush()
+            for byte in reply.body:
+                time.sleep(max(fault["delay_ms"], 100) / 1000 if kind == "drip_body" else 3600)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            return reply.status
         # A truncated answer promises the whole body but sends half of it, then hangs up.
         self.wfile.write(reply.body[:len(reply.body) // 2] if truncated else reply.body)
         if truncated:

@@ -259,6 +259,25 @@ azure_faults_suite() {
   faults_case FAULTS_SP acr_exchange '"kind": "expired_token"' 'unusable answer \(the refresh token has already expired\)' 1 warm
   faults_case FAULTS_SP acr_exchange '"kind": "no_refresh_token"' 'unusable answer \(no refresh_token\)' 1 warm
 
+  # The transport's own defences (every endpoint alike): no redirect is followed, the body is bounded in
+  # time with the head and in size before it is read, nothing is decompressed, a token that is not a JWT
+  # is not kept.
+  local where
+  for where in "FAULTS_SP aad_token" "FAULTS_IMDS imds" "FAULTS_APPSVC appservice" "FAULTS_SP acr_exchange"; do
+    set -- $where
+    faults_case "$1" "$2" '"kind": "redirect", "location": "'"$EMU"'/redirected-here?x=1"' \
+      "answered 307, a redirect to http://127.0.0.1:[0-9]+, which a token request never follows" 1 warm
+  done
+  check "$s ... and nothing was sent where the redirects pointed" bash -c "! grep -q redirected-here '$EMU_DIR/requests.log'"
+  faults_case FAULTS_SP aad_token '"kind": "stall_body"' 'sent the head of its answer but not all of its body in time' 1 warm
+  faults_case FAULTS_SP acr_exchange '"kind": "drip_body", "delay_ms": 200' 'sent the head of its answer but not all of its body in time' 1 warm
+  faults_case FAULTS_SP acr_exchange '"kind": "oversized"' 'sent an answer larger than any token response' 1 warm
+  faults_case FAULTS_SP aad_token '"kind": "oversized"' 'sent an answer larger than any token response' 1 cold
+  faults_case FAULTS_SP acr_exchange '"kind": "gzip_bomb"' 'unusable answer \(not JSON\)' 1 cold
+  faults_case FAULTS_SP acr_exchange '"kind": "not_jwt"' 'unusable answer \(the refresh token is not a JWT with an expiry\)' 1 warm
+  check "$s every request carries the helper's User-Agent" bash -c "
+    jq -e -s --arg ua 'docker-credential-acr/0.3.0' 'map(select(.endpoint | IN(\"aad_token\", \"imds\", \"appservice\", \"acr_exchange\"))) | length > 50 and all(.user_agent == \$ua)' '$EMU_DIR/requests.log'"
+
   # Answers that each take 0.5 s, with 1 s in all: the second attempt starts with too little time left and
   # times out. The registry answered 503 both times, and the line must say so, not blame the network.
   faults_reset

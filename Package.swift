@@ -121,6 +121,7 @@ let package = Package(
         .executableTarget(name: "ProtocolInputFuzz", dependencies: ["DockerCredentialProtocol", "FuzzSupport"], path: "Tests/Fuzz/ProtocolInputFuzz"),
         .executableTarget(name: "TokenClaimsFuzz", dependencies: ["AzureIdentity", "FuzzSupport"], path: "Tests/Fuzz/TokenClaimsFuzz"),
         .testTarget(name: "DockerCredentialProtocolTests", dependencies: ["DockerCredentialProtocol"]),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["ACRTokenExchange", "Diagnostics", "DockerCredentialProtocol", "ErrorExplanation"]),
         .testTarget(name: "KubeletCredentialProviderTests", dependencies: ["KubeletCredentialProvider"]),

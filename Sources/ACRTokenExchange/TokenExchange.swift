@@ -163,13 +163,15 @@ public enum RegistryErrors {
     }
 
     public static func message(in body: Data) -> String? {
-        (try? JSONDecoder().decode(Body.self, from: body))?.errors?.first?.message
+        (try? JSONDecoder().decode(Body.self, from: body))?.errors?.first?.message.map(ServerText.clean)
     }
 
     /// "client with IP '203.0.113.7' is not allowed access" → 203.0.113.7
     public static func firewallIP(in body: Data) -> String? {
         guard let message = message(in: body), let start = message.firstRange(of: "client with IP '") else { return nil }
         let rest = message[start.upperBound...]
-        return rest.firstIndex(of: "'").map { String(rest[..<$0]) }
+        guard let end = rest.firstIndex(of: "'") else { return nil }
+        let ip = rest[..<end]
+        return ip.count <= 45 && ip.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) ? String(ip) : nil
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import HTTPTransport
 import SystemIO
 
 /// The Azure CLI's signed-in account: `az account get-access-token`. Nothing secret is put on its
@@ -37,7 +38,7 @@ public struct AzureCLISource: IdentitySource {
             if message.contains("az login") || message.contains("az account set") {
                 throw .unavailable(.azureCLI, reason: "not logged in", fix: "run `az login`")
             }
-            throw .azureCLIFailed(message.split(whereSeparator: \.isNewline).first.map(String.init) ?? "exit \(result.status)")
+            throw .azureCLIFailed(message.split(whereSeparator: \.isNewline).first.map(ServerText.clean) ?? "exit \(result.status)")
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout)) else {
             throw .azureCLIFailed("its output is not the expected JSON")

@@ -128,7 +128,7 @@ enum AzureADAnswer {
             return .unexpectedAnswer(source: source, status: response.status)
         }
         return .rejected(source: source, AADError(
-            error: failure.error, code: failure.error_codes?.first,
+            error: ServerText.clean(failure.error), code: failure.error_codes?.first,
             summary: summary(of: failure.error_description ?? failure.error)))
     }
 
@@ -139,7 +139,7 @@ enum AzureADAnswer {
         text = text.drop { $0 == " " }
         if let end = text.firstRange(of: ". ") { text = text[..<end.lowerBound] }
         if let trace = text.firstRange(of: "Trace ID") { text = text[..<trace.lowerBound] }
-        return String(text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
+        return ServerText.clean(String(text.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed()))
     }
 }
 

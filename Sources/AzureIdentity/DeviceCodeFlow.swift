@@ -49,7 +49,7 @@ public struct DeviceCodeFlow: Sendable {
             throw AzureADAnswer.failure(of: response, source: Self.label)
         }
         return Prompt(
-            message: answer.message
+            message: answer.message.map(ServerText.clean)
                 ?? "To sign in, use a web browser to open the page \(answer.verification_uri) and enter the code \(answer.user_code) to authenticate.",
             userCode: answer.user_code, verificationURI: answer.verification_uri,
             expiresAt: .now + .seconds(answer.expires_in.value), deviceCode: answer.device_code,

@@ -68,7 +68,7 @@ public struct ManagedIdentitySource: IdentitySource {
         // A 200 that is not a token is a broken answer, not a refusal.
         guard response.status != 200 else { throw .unexpectedAnswer(source: kind.label, status: 200) }
         let failure = try? JSONDecoder().decode(Failure.self, from: body)
-        let message = failure?.error_description ?? failure?.message ?? failure?.error ?? "no error message"
+        let message = ServerText.clean(failure?.error_description ?? failure?.message ?? failure?.error ?? "no error message")
         // IMDS's answer on a VM without an identity. A user-assigned identity asked for by id that is not
         // there is a mistake to report, not an absence.
         if case .imds = endpoint, response.status == 400, clientID == nil {

@@ -173,8 +173,8 @@ struct RegistryChecks {
                          fix: "check that \(name) is an Azure Container Registry; use its admin user or a token with `docker login -u`")
         }
         let expectedRealm = baseURL + "/oauth2/token"
-        guard let realm = challenge.realm, let service = challenge.service else {
-            return check(.wwwAuthenticate, .error, title, "the Bearer challenge lacks a realm or a service: \(header)",
+        guard let realm = challenge.realm.map(ServerText.clean), let service = challenge.service.map(ServerText.clean) else {
+            return check(.wwwAuthenticate, .error, title, "the Bearer challenge lacks a realm or a service: \(ServerText.clean(header))",
                          fix: "something between this machine and \(name) rewrites the registry's answers; check proxies")
         }
         guard realm == expectedRealm, service == name else {

@@ -32,7 +32,8 @@ public struct RequestBudget: Sendable {
             }
             let wait: Duration
             do throws(HTTPTransportError) {
-                let response = try await transport.send(request, timeout: timeout)
+                var response = try await transport.send(request, timeout: timeout)
+                if response.status != 200 { response.body = ServerText.redacting(response.body, sentIn: request) }
                 if (300...399).contains(response.status) {
                     throw HTTPTransportError.redirected(
                         host: HTTPRequest.origin(of: request.url), status: response.status, location: response.header("Location"))

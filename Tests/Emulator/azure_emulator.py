@@ -83,7 +83,9 @@ FAULT_KINDS = ("malformed", "truncated", "slow", "firewall", "no_refresh_token",
                # For the transport's own defences: a 307 elsewhere (`location`), a head then a body that stalls
                # or drips a byte every `delay_ms`, a 2 MiB body, a gzip body of 64 MiB of zeros, and a token
                # that is not a JWT.
-               "redirect", "stall_body", "drip_body", "oversized", "gzip_bomb", "not_jwt")
+               "redirect", "stall_body", "drip_body", "oversized", "gzip_bomb", "not_jwt",
+               # An error whose message echoes the whole request (headers and body) between terminal escapes.
+               "echo")
 FIREWALL_BODY = {"errors": [{"code": "DENIED", "message": "client with IP '127.0.0.1' is not allowed access. "
                              "Refer https://aka.ms/acr/firewall to grant access."}]}
 # What a client sees of a body that broke off mid-way ("malformed" fault): a 200 that is not JSON.
@@ -1266,6 +1268,8 @@ def fault_reply(endpoint, fault):
         return Reply(200, b'{"padding":"' + b"x" * (2 << 20) + b'"}')
     if kind == "gzip_bomb":
         return Reply(200, gzip.compress(b"0" * (64 << 20)), headers={"Content-Encoding": "gzip"})
+    if kind == "echo":
+        return None
     if kind == "not_jwt":
         return json_reply(200, {"refresh_token": "opaque-refresh-token", "access_token": "opaque-access-token"})
     if kind is not None:
@@ -1274,6 +1278,17 @@ def fault_reply(endpoint, fault):
     headers = {"Retry-After": str(fault["retry_after"])} if fault["retry_after"] is not None else None
     body = fault["body"] if fault["body"] is not None else default_error_body(endpoint, status)
     return json_reply(status, body, headers)
+
+
+def echo_reply(endpoint, handler, call):
+    """A 400 whose message repeats the request it answers, with ESC, BEL and newlines in it."""
+    request = f"{handler.command} {handler.path}\n{handler.headers}\n{call.body.decode(errors='replace')}"
+    text = f"\x1b[31mAADSTS50000: echo\x07 {request}\x1b[0m"
+    if endpoint in ("aad_token", "aad_devicecode"):
+        return json_reply(400, {"error": "invalid_request", "error_description": text, "error_codes": [50000]})
+    if endpoint in ("imds", "appservice"):
+        return json_reply(400, {"error": "invalid_request", "error_description": text})
+    return json_reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": text}]})
 
 
 def default_error_body(endpoint, status):
@@ -1385,6 +1400,8 @@ class Handler(BaseHTTPRequestHandler):
                                headers={"Allow": ", ".join(methods)})
         else:
             reply = (fault and fault_reply(endpoint, fault)) or handler(self.server.emulator, call)
+            if fault and fault["kind"] == "echo":
+                reply = echo_reply(endpoint, self, call)
         truncated = bool(fault) and fault["kind"] == "truncated"
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)

@@ -275,6 +275,15 @@ azure_faults_suite() {
   faults_case FAULTS_SP aad_token '"kind": "oversized"' 'sent an answer larger than any token response' 1 cold
   faults_case FAULTS_SP acr_exchange '"kind": "gzip_bomb"' 'unusable answer \(not JSON\)' 1 cold
   faults_case FAULTS_SP acr_exchange '"kind": "not_jwt"' 'unusable answer \(the refresh token is not a JWT with an expiry\)' 1 warm
+  # A server that echoes the request in its error: nothing the helper sent reaches an output or the log,
+  # and neither do its terminal escapes and newlines.
+  for where in "FAULTS_SP aad_token" "FAULTS_APPSVC appservice" "FAULTS_SP acr_exchange"; do
+    set -- $where
+    faults_case "$1" "$2" '"kind": "echo"' '\[redacted\]' 1 cold
+    check "$s $2 echo: no secret, token or control character in stdout, stderr or the log" bash -c "
+      ! grep -qE 'good-secret|emulator-identity-header|eyJ' '$FAULT_OUT' '$WORK/faults/stderr' '$XDG_STATE_HOME/docker-credential-acr/log' &&
+      ! LC_ALL=C grep -qP '[\\x00-\\x08\\x0b-\\x1f\\x7f]' '$FAULT_OUT' '$WORK/faults/stderr' '$XDG_STATE_HOME/docker-credential-acr/log'"
+  done
   check "$s every request carries the helper's User-Agent" bash -c "
     jq -e -s --arg ua 'docker-credential-acr/0.3.0' 'map(select(.endpoint | IN(\"aad_token\", \"imds\", \"appservice\", \"acr_exchange\"))) | length > 50 and all(.user_agent == \$ua)' '$EMU_DIR/requests.log'"
 

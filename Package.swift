@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(name: "DockerCredentialProtocolTests", dependencies: ["DockerCredentialProtocol"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),
-        .testTarget(name: "DiagnosticsTests", dependencies: ["ACRTokenExchange", "Diagnostics", "DockerCredentialProtocol", "ErrorExplanation"]),
+        .testTarget(name: "DiagnosticsTests", dependencies: ["ACRTokenExchange", "Diagnostics", "DockerCredentialProtocol", "ErrorExplanation", "HTTPTransport"]),
         .testTarget(name: "KubeletCredentialProviderTests", dependencies: ["KubeletCredentialProvider"]),
         .testTarget(name: "DockerConfigurationTests", dependencies: ["DockerConfiguration"]),
         .testTarget(

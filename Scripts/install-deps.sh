@@ -9,6 +9,7 @@ packages=(
   docker-registry apache2-utils skopeo # a real registry with htpasswd, a real client
   golang-docker-credential-helpers     # Docker's own secretservice helper: the compatibility reference
   podman                               # a second containers/image client: login, pull, logout
+  tinyproxy iproute2                   # a real proxy, in a network namespace of the tests' own (ip)
   jq curl python3 ca-certificates openssl
 )
 

@@ -25,6 +25,8 @@ public struct ACRConfiguration: Sendable {
     /// A PEM file of CA certificates to trust on top of the system's (as `SSL_CERT_FILE`), for daemons
     /// such as the kubelet that get no shell environment.
     public var caBundle: String?
+    /// The proxies the environment would give (`https`, `http`, `noProxy`), for daemons without one.
+    public var proxy: (https: String?, http: String?, noProxy: String?) = (nil, nil, nil)
     /// By `ServerAddress.key`.
     public var registries: [String: Registry] = [:]
     /// Login server name → base URL of its `/v2/` and `/oauth2/…` endpoints.
@@ -91,7 +93,14 @@ public struct ACRConfiguration: Sendable {
         var refreshMarginSeconds: Int64?
         var timeoutSeconds: Int?
         var caBundle: String?
+        var proxy: ProxyEntry?
         var registries: [String: RegistryEntry]?
+    }
+
+    private struct ProxyEntry: Decodable {
+        var https: String?
+        var http: String?
+        var noProxy: String?
     }
 
     private struct RegistryEntry: Decodable {
@@ -121,6 +130,7 @@ public struct ACRConfiguration: Sendable {
             guard bundle.hasPrefix("/") else { throw .invalid(path, "caBundle must be an absolute path") }
             caBundle = bundle
         }
+        if let proxy = file.proxy { self.proxy = (proxy.https, proxy.http, proxy.noProxy) }
         for (server, entry) in file.registries ?? [:] {
             guard let key = ServerAddress.key(of: server) else { throw .invalid(path, "'\(server)' is not a registry address") }
             var kind: IdentityKind?

@@ -75,24 +75,28 @@ struct RegistryChecks {
 
     // MARK: - Network and registry name
 
+    /// The proxy each endpoint of this registry's login goes through, as the transport decides it; the checks
+    /// after this one then go the same way (CONNECT through the proxy included).
     private func proxy() -> Check {
-        let names = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
-        let set = names.compactMap { name in tools.environment[name].flatMap { $0.isEmpty ? nil : (name, $0) } }
-        guard !set.isEmpty else { return check(.proxy, .ok, "Proxy", "no proxy variables are set") }
-        let list = set.map { "\($0.0)=\(Self.redactingUserInfo($0.1))" }.joined(separator: ", ")
-        return check(.proxy, .warning, "Proxy",
-                     "\(list) is set, but docker-credential-acr connects directly to \(name) and to Azure AD (it does not use proxies)",
-                     fix: "allow direct HTTPS from this machine to \(name) and to Azure AD, or derive the token where that works and store it: "
-                        + "az acr login --name \(server.name.split(separator: ".")[0]) --expose-token | docker-credential-acr import")
-    }
-
-    /// A proxy URL may carry a password: `http://user:secret@proxy:3128` → `http://…@proxy:3128`.
-    static func redactingUserInfo(_ url: String) -> String {
-        guard let scheme = url.firstRange(of: "://") else { return url.contains("@") ? "…@" + url.split(separator: "@").last! : url }
-        let rest = url[scheme.upperBound...]
-        let authority = rest.prefix { $0 != "/" }
-        guard let at = authority.lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + "…" + String(rest[at...])
+        let proxies: ProxySettings
+        do {
+            proxies = try ProxySettings(environment: tools.environment, configured: configuration.proxy)
+        } catch {
+            return check(.proxy, .error, "Proxy", error.cause, fix: error.fix)
+        }
+        let names = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"]
+        var set = names.compactMap { name in tools.environment[name].flatMap { $0.isEmpty ? nil : "\(name)=\(ProxyServer.redacting($0))" } }
+        let configured = configuration.proxy
+        if configured.https != nil || configured.http != nil { set.append("the configuration file's proxy") }
+        guard proxies.httpsProxy != nil || proxies.httpProxy != nil else {
+            return check(.proxy, .ok, "Proxy", "no proxy is set: every request goes directly")
+        }
+        let authority = (try? IdentityResolver(environment: tools.environment, cloud: server.cloud).authorityHost()) ?? server.cloud.authorityHost
+        let routes = [baseURL, authority].map { url in
+            HTTPRequest.origin(of: url) + (proxies.proxy(for: url).map { " through \($0)" } ?? " directly")
+        }
+        return check(.proxy, .ok, "Proxy", set.joined(separator: ", ") + ": " + routes.joined(separator: ", ")
+                     + " (loopback, link-local and NO_PROXY hosts go directly)")
     }
 
     /// DNS, TLS and `GET /v2/`; returns whether the registry answered at all.

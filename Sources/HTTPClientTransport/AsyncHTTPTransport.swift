@@ -16,14 +16,24 @@ public struct AsyncHTTPTransport: HTTPTransport {
     /// Answers from Azure AD and ACR are a few KiB; anything far larger is not a token response.
     static let maximumBody = 1 << 20
 
-    let client: HTTPClient
+    /// One client for direct connections and one for each proxy (AsyncHTTPClient has one proxy a client).
+    let direct: HTTPClient
+    let proxied: [ProxyServer: HTTPClient]
+    let proxies: ProxySettings
     let userAgent: String
-    /// Why the extra CA certificates cannot be used; every request then fails with it, at once.
+    /// Why the extra CA certificates cannot be used; every https request then fails with it, at once.
     let trustProblem: HTTPTransportError?
 
-    /// `trust`: the extra CA certificates to accept on top of the system's (`TrustSettings`).
-    public init(userAgent: String, trust: TrustSettings) {
+    /// A proxy setting that cannot be used: every request fails with it, at once (never silently direct).
+    let proxyProblem: ProxyError?
+
+    /// `trust`: the extra CA certificates to accept on top of the system's; `proxies`: where requests go
+    /// through (https through CONNECT).
+    public init(userAgent: String, trust: TrustSettings, proxies given: Result<ProxySettings, ProxyError>) {
         self.userAgent = userAgent
+        let proxies = (try? given.get()) ?? ProxySettings(httpsProxy: nil, httpProxy: nil, noProxy: [])
+        proxyProblem = if case .failure(let error) = given { error } else { nil }
+        self.proxies = proxies
         var tls = TLSConfiguration.makeClientConfiguration()
         var problem: HTTPTransportError?
         do {
@@ -32,14 +42,29 @@ public struct AsyncHTTPTransport: HTTPTransport {
             problem = error
         }
         trustProblem = problem
-        var configuration = HTTPClient.Configuration(
-            tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(30)), decompression: .disabled)
-        // `RequestBudget` retries what may pass, within the budget; a TLS failure is reported at once.
-        configuration.connectionPool.retryConnectionEstablishment = false
-        client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        func client(_ proxy: ProxyServer?) -> HTTPClient {
+            var configuration = HTTPClient.Configuration(
+                tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(30)),
+                proxy: proxy.map { proxy in
+                    .server(host: proxy.host, port: proxy.port, authorization: proxy.username.map {
+                        .basic(username: $0, password: proxy.password ?? "")
+                    })
+                },
+                decompression: .disabled)
+            // `RequestBudget` retries what may pass, within the budget; a TLS failure is reported at once.
+            configuration.connectionPool.retryConnectionEstablishment = false
+            return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+        }
+        direct = client(nil)
+        var proxied: [ProxyServer: HTTPClient] = [:]
+        for proxy in [proxies.httpsProxy, proxies.httpProxy].compactMap({ $0 }) where proxied[proxy] == nil {
+            proxied[proxy] = client(proxy)
+        }
+        self.proxied = proxied
     }
 
     public func send(_ request: HTTPRequest, timeout: Duration) async throws(HTTPTransportError) -> HTTPResponse {
+        if let proxyProblem { throw .unusableProxy(proxyProblem) }
         // Plain http (the loopback endpoints of tests and local proxies) needs no trust.
         if let trustProblem, request.url.lowercased().hasPrefix("https://") { throw trustProblem }
         let host = HTTPRequest.origin(of: request.url)
@@ -50,11 +75,13 @@ public struct AsyncHTTPTransport: HTTPTransport {
         if request.method == .post { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
         let (seconds, attoseconds) = timeout.components
         let deadline = NIODeadline.now() + .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let proxy = proxies.proxy(for: request.url)
+        let client = proxy.flatMap { proxied[$0] } ?? direct
         let response: HTTPClientResponse
         do {
             response = try await client.execute(outgoing, deadline: deadline)
         } catch {
-            throw Self.failure(error, host: host, url: request.url)
+            throw Self.failure(error, host: host, url: request.url, proxy: proxy)
         }
         let body = try await Self.body(of: response, until: deadline, host: host)
         return HTTPResponse(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) }, body: body)
@@ -83,14 +110,27 @@ public struct AsyncHTTPTransport: HTTPTransport {
         } catch is NIOTooManyBytesError {
             throw .responseTooLarge(host: host)
         } catch {
-            throw failure(error, host: host, url: host)
+            throw failure(error, host: host, url: host, proxy: nil)
         }
     }
 
-    private static func failure(_ error: any Error, host: String, url: String) -> HTTPTransportError {
+    private static func failure(_ error: any Error, host: String, url: String, proxy: ProxyServer? = nil) -> HTTPTransportError {
         if let error = error as? HTTPClientError {
             if error == .deadlineExceeded || error == .connectTimeout { return .timedOut(host: host) }
             if error == .invalidURL || error == .emptyHost { return .invalidURL(url) }
+            if let proxy, error == .proxyAuthenticationRequired {
+                return .proxyRefused(proxy: proxy.description, host: host, reason: "it asks for credentials (407)" + (proxy.username == nil ? "" : " and refused the ones given"))
+            }
+            if let proxy, error == .invalidProxyResponse || error == .httpProxyHandshakeTimeout {
+                // AsyncHTTPClient does not say which status refused the CONNECT.
+                let why = proxy.username == nil
+                    ? "it may want credentials (407) or not allow this host (403)"
+                    : "its user and password may be wrong (407), or it does not allow this host (403)"
+                return .proxyRefused(proxy: proxy.description, host: host, reason: "it did not open a tunnel; " + why)
+            }
+        }
+        if let proxy, String(describing: error).contains("connectionRefused") || String(describing: error).contains("Connection refused") {
+            return .proxyRefused(proxy: proxy.description, host: host, reason: "connection refused")
         }
         let text = String(describing: error)
         if text.contains("NIOSSL") || text.contains("handshake") || text.contains("CERTIFICATE") {

@@ -68,6 +68,10 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
     case redirected(host: String, status: Int, location: String?)
     /// The extra CA certificates cannot be read (`SSL_CERT_FILE`, the configuration's `caBundle`).
     case unusableCABundle(source: String, path: String)
+    /// The proxy would not take the request to `host`; `proxy` is shown without its password.
+    case proxyRefused(proxy: String, host: String, reason: String)
+    /// `HTTPS_PROXY`, `HTTP_PROXY` or the configuration's `proxy` cannot be used.
+    case unusableProxy(ProxyError)
     /// The first attempt of a probe got no answer (`RequestBudget.send(probe:)`).
     indirect case noAnswerToProbe(HTTPTransportError)
 
@@ -79,6 +83,9 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
         case .redirected:
             "check the endpoint's address (AZURE_AUTHORITY_HOST, DOCKER_CREDENTIAL_ACR_ENDPOINTS) and any proxy that rewrites answers"
         case .unusableCABundle: "point it at a readable PEM file of CA certificates, or unset it"
+        case .proxyRefused:
+            "check HTTPS_PROXY (user and password as http://user:password@proxy:port), or add the host to NO_PROXY if it must be reached directly"
+        case .unusableProxy(let error): error.fix
         case .responseTooLarge: "check that the address is the token endpoint and not a web page or a proxy's"
         default: nil
         }
@@ -87,7 +94,7 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
     /// Failures that another attempt cannot cure: reported at once, never retried.
     public var isFinal: Bool {
         switch self {
-        case .invalidURL, .tlsFailed, .responseTooLarge, .redirected, .unusableCABundle: true
+        case .invalidURL, .tlsFailed, .responseTooLarge, .redirected, .unusableCABundle, .proxyRefused, .unusableProxy: true
         case .connectionFailed, .timedOut, .bodyStalled, .noAnswerToProbe: false
         }
     }
@@ -104,6 +111,8 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
         case .redirected(let host, let status, let location):
             "\(host) answered \(status), a redirect to \(location.map(HTTPRequest.origin) ?? "nowhere"), which a token request never follows"
         case .unusableCABundle(let source, let path): "the CA bundle \(path) (from \(source)) cannot be read as PEM certificates"
+        case .proxyRefused(let proxy, let host, let reason): "the proxy \(proxy) would not take the request to \(host): \(reason)"
+        case .unusableProxy(let error): error.cause
         }
     }
 }

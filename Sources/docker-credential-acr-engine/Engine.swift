@@ -80,10 +80,12 @@ extension AzureConnection {
     /// file add to the system's CAs (a broken configuration file is reported by the command that reads it).
     static let live: AzureConnection = {
         let environment = ProcessInfo.processInfo.environment
-        let caBundle = (try? ACRConfiguration.load(environment: environment))?.caBundle
+        let configuration = (try? ACRConfiguration.load(environment: environment)) ?? ACRConfiguration()
+        let proxies = Result { () throws(ProxyError) in try ProxySettings(environment: environment, configured: configuration.proxy) }
         return AzureConnection(
             transport: AsyncHTTPTransport(
-                userAgent: "\(HelperVersion.name)/\(HelperVersion.version)", trust: TrustSettings(environment: environment, caBundle: caBundle)),
+                userAgent: "\(HelperVersion.name)/\(HelperVersion.version)",
+                trust: TrustSettings(environment: environment, caBundle: configuration.caBundle), proxies: proxies),
             signer: CertificateAssertionSigner())
     }()
 }

@@ -1,3 +1,4 @@
+import HTTPTransport
 import ErrorExplanation
 import DockerCredentialProtocol
 import ACRTokenExchange
@@ -67,8 +68,8 @@ import Foundation
     }
 
     @Test func proxyPasswordsAreNotShown() {
-        #expect(RegistryChecks.redactingUserInfo("http://user:pw@proxy:3128") == "http://…@proxy:3128")
-        #expect(RegistryChecks.redactingUserInfo("http://proxy:3128/") == "http://proxy:3128/")
-        #expect(!RegistryChecks.redactingUserInfo("user:pw@proxy:3128").contains("pw"))
+        #expect(ProxyServer.redacting("http://user:pw@proxy:3128") == "http://…@proxy:3128")
+        #expect(ProxyServer.redacting("http://proxy:3128/") == "http://proxy:3128/")
+        #expect(!ProxyServer.redacting("user:pw@proxy:3128").contains("pw"))
     }
 }

@@ -185,14 +185,15 @@ class Signer:
         return claims
 
 
-def tls_certificate(state_dir):
-    """(certificate, key) paths of a fresh self-signed TLS server certificate for 127.0.0.1 and localhost: only a
-    client given it as its CA (curl --cacert) completes the handshake, every other one fails it."""
+def tls_certificate(state_dir, host="127.0.0.1"):
+    """(certificate, key) paths of a fresh self-signed TLS server certificate for `host`, 127.0.0.1 and localhost:
+    only a client given it as its CA (curl --cacert, SSL_CERT_FILE) completes the handshake, every other one fails it."""
     cert_path = os.path.join(state_dir, "tls-cert.pem")
     key_path = os.path.join(state_dir, "tls-key.pem")
     # serverAuth too, because Apple's TLS policy refuses a server certificate without it, even a trusted one.
     openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-days", "2",
-            "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-addext", "extendedKeyUsage=serverAuth",
+            "-addext", f"subjectAltName=IP:127.0.0.1,DNS:localhost{'' if host == '127.0.0.1' else ',IP:' + host}",
+            "-addext", "extendedKeyUsage=serverAuth",
             "-keyout", key_path, "-out", cert_path)
     return cert_path, key_path
 
@@ -1430,8 +1431,8 @@ class Server(ThreadingHTTPServer):
     request_queue_size = 128  # room for bursts of many parallel clients (the default backlog is 5)
     scheme = "http"
 
-    def __init__(self, port, emulator):
-        super().__init__(("127.0.0.1", port), Handler)
+    def __init__(self, port, emulator, host="127.0.0.1"):
+        super().__init__((host, port), Handler)
         self.emulator = emulator
 
     def handle_error(self, request, client_address):
@@ -1445,8 +1446,8 @@ class TlsServer(Server):
     """The same routes and state over TLS, with the certificate of `tls_certificate`."""
     scheme = "https"
 
-    def __init__(self, port, emulator, cert_path, key_path):
-        super().__init__(port, emulator)
+    def __init__(self, port, emulator, cert_path, key_path, host="127.0.0.1"):
+        super().__init__(port, emulator, host)
         self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.tls.load_cert_chain(cert_path, key_path)
 
@@ -1474,7 +1475,9 @@ def main():
     parser.add_argument("--config", required=True, help="JSON file of tenants, identities and registries")
     parser.add_argument("--state-dir", required=True, help="where the signing key, certificate and log go")
     parser.add_argument("--port-file", required=True, help="gets the port number once the server listens")
-    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1; 0 picks a free one")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="the address to listen on: 127.0.0.1, or one of a network namespace a test made itself")
+    parser.add_argument("--port", type=int, default=0, help="port on the host; 0 picks a free one")
     parser.add_argument("--delay-ms", type=int, default=0, help="sleep before every non-control answer")
     parser.add_argument("--tls-port-file", help="also serve HTTPS, and write its port number here once it listens")
     parser.add_argument("--tls-port", type=int, default=0, help="HTTPS port on 127.0.0.1; 0 picks a free one")
@@ -1482,9 +1485,9 @@ def main():
     os.makedirs(args.state_dir, exist_ok=True)
     signer = Signer(args.state_dir)
     emulator = Emulator(Directory(args.config, args.state_dir), signer, args.state_dir, args.delay_ms)
-    server = Server(args.port, emulator)
+    server = Server(args.port, emulator, args.host)
     if args.tls_port_file:
-        tls_server = TlsServer(args.tls_port, emulator, *tls_certificate(args.state_dir))
+        tls_server = TlsServer(args.tls_port, emulator, *tls_certificate(args.state_dir, args.host), args.host)
         # A daemon thread, so that the process ends with the main thread's serve_forever (Ctrl-C).
         threading.Thread(target=tls_server.serve_forever, name="tls", daemon=True).start()
         write_port_file(args.tls_port_file, tls_server.server_port)

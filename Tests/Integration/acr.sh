@@ -11,7 +11,8 @@ REG=myregistry.azurecr.io
 REG2=otherreg1.azurecr.io
 ANON_REG=publicreg1.azurecr.io
 
-emulator_start() { # [DELAY_MS] : starts the emulator with the identities above (each answer DELAY_MS late, default 0); sets EMU (base URL) and EMU_DIR
+emulator_start() { # [DELAY_MS] : starts the emulator with the identities above (each answer DELAY_MS late, default 0) on
+  # $EMU_HOST (default 127.0.0.1); sets EMU (base URL), EMU_TLS and EMU_DIR
   EMU_DIR="$WORK/emulator"; mkdir -p "$EMU_DIR"
   openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=sp-cert -days 2 \
     -keyout "$EMU_DIR/sp-key.pem" -out "$EMU_DIR/sp-cert.pem" 2>/dev/null
@@ -48,13 +49,13 @@ emulator_start() { # [DELAY_MS] : starts the emulator with the identities above 
   }
 }
 JSON
-  python3 "$here/../Emulator/azure_emulator.py" --config "$EMU_DIR/config.json" --state-dir "$EMU_DIR" \
+  python3 "$here/../Emulator/azure_emulator.py" --config "$EMU_DIR/config.json" --state-dir "$EMU_DIR" --host "${EMU_HOST:-127.0.0.1}" \
     --port-file "$EMU_DIR/port" --port 0 --delay-ms "${1:-0}" --tls-port-file "$EMU_DIR/tls-port" >"$EMU_DIR/emulator.log" 2>&1 &
   EMU_PID=$!
   for _ in $(seq 500); do [ -s "$EMU_DIR/port" ] && break; sleep 0.02; done
-  EMU="http://127.0.0.1:$(cat "$EMU_DIR/port")"
+  EMU="http://${EMU_HOST:-127.0.0.1}:$(cat "$EMU_DIR/port")"
   # The same service over TLS, with a certificate this machine does not trust.
-  EMU_TLS="https://127.0.0.1:$(cat "$EMU_DIR/tls-port")"
+  EMU_TLS="https://${EMU_HOST:-127.0.0.1}:$(cat "$EMU_DIR/tls-port")"
   check "[acr] the Azure emulator answers" wait_for_http "$EMU/_emulator/stats"
 }
 

@@ -255,7 +255,9 @@ YAML
   diag_expect "$s throttled at the exchange, retries included" CONNECTIVITY_THROTTLED_ERROR error "retries included"
   emu_post reset '{}'
   diag "${SP[@]}" HTTPS_PROXY=http://proxyuser:proxy-password@proxy.example:3128 -- "$REG"
-  diag_expect "$s a proxy is set" PROXY_CONFIGURATION_ERROR warning "HTTPS_PROXY=http://…@proxy.example:3128"
+  diag_expect "$s a proxy is set: each endpoint's route" PROXY_CONFIGURATION_ERROR ok "HTTPS_PROXY=http://…@proxy.example:3128: $EMU directly, $EMU directly"
+  diag "${SP[@]}" HTTPS_PROXY=socks5://proxyuser:proxy-password@proxy.example:1080 -- "$REG"
+  diag_expect "$s a proxy that cannot be used" PROXY_CONFIGURATION_ERROR error "HTTPS_PROXY=socks5://…@proxy.example:1080 is not an http:// proxy"
   check "$s ... its password is not shown" bash -c "! grep -q proxy-password '$WORK/diag.json'"
 
   # --- Keyring.

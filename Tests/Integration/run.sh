@@ -21,7 +21,7 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol badinput concurrency docker acr faults trust signin chain hygiene diagnose; do source "$here/$part.sh"; done
+for part in lib protocol badinput concurrency docker acr faults trust proxy signin chain hygiene diagnose; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
@@ -46,6 +46,7 @@ acr_kubelet_suite
 acr_failures_suite
 azure_faults_suite
 trust_suite
+proxy_suite
 acr_identities_suite
 acr_exposed_tokens_suite
 acr_clients_suite

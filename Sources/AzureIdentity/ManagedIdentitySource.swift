@@ -51,9 +51,9 @@ public struct ManagedIdentitySource: IdentitySource {
         do {
             let probe = if case .imds = endpoint { Self.imdsProbeTimeout } else { Duration?.none }
             response = try await context.budget.send(request, via: context.transport, retryingAlso: extraRetries, probe: probe)
-        } catch .noAnswerToProbe(let error) {
+        } catch .noAnswerToProbe(let cause) {
             throw .unavailable(
-                .managedIdentity, reason: "IMDS did not answer (\(error.cause)): this is not an Azure VM, or something blocks its address",
+                .managedIdentity, reason: "IMDS did not answer (\(cause)): this is not an Azure VM, or something blocks its address",
                 fix: "on an Azure VM, let this machine reach 169.254.169.254 directly; elsewhere configure another identity")
         } catch {
             throw .network(source: kind.label, error)

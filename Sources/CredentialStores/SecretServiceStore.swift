@@ -67,8 +67,13 @@ public final class SecretServiceStore: CredentialStore {
     private func readCredential(for server: ServerAddress) throws -> (Credential?, vanished: Bool) {
         // One search lists every Docker item; the index names their servers. Docker asks with the spelling
         // it stored, so the exact spelling is tried first, then the others of the same registry.
-        let matching = try dockerItems().filter { ServerAddress.key(of: $0.1.server) == server.key }
+        let all = try dockerItems()
+        let matching = all.filter { ServerAddress.key(of: $0.1.server) == server.key }
             .sorted { ($0.1.server == server.original ? "" : $0.1.server) < ($1.1.server == server.original ? "" : $1.1.server) }
+        // A daemon that restarted brings its collection back locked, and gnome-keyring then finds no item
+        // at all (their attributes are encrypted): "not found" would send Docker on without credentials.
+        // Only an empty search costs the extra question.
+        if matching.isEmpty, all.isEmpty || all.contains(where: { $0.0.isLocked }) { try checkUnlocked() }
         var vanished = false
         for (item, _) in matching {
             if item.isLocked { throw SecretServiceError.locked }

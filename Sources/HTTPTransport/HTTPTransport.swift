@@ -73,7 +73,8 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
     /// `HTTPS_PROXY`, `HTTP_PROXY` or the configuration's `proxy` cannot be used.
     case unusableProxy(ProxyError)
     /// The first attempt of a probe got no answer (`RequestBudget.send(probe:)`).
-    indirect case noAnswerToProbe(HTTPTransportError)
+    /// `cause` is what the attempt met (a refused connection, a timeout).
+    case noAnswerToProbe(cause: String)
 
     /// Where the transport knows the fix; otherwise the callers give one for what the request was for.
     public var fix: String? {
@@ -106,7 +107,7 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
         case .tlsFailed(let host, let reason): "the TLS handshake with \(host) failed: \(reason)"
         case .timedOut(let host): "\(host) did not answer in time"
         case .responseTooLarge(let host): "\(host) sent an answer larger than any token response"
-        case .noAnswerToProbe(let error): error.cause
+        case .noAnswerToProbe(let cause): cause
         case .bodyStalled(let host): "\(host) sent the head of its answer but not all of its body in time"
         case .redirected(let host, let status, let location):
             "\(host) answered \(status), a redirect to \(location.map(HTTPRequest.origin) ?? "nowhere"), which a token request never follows"

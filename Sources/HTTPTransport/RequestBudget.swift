@@ -46,7 +46,7 @@ public struct RequestBudget: Sendable {
                 if .now + wait >= deadline { return response }
             } catch {
                 if error.isFinal { throw error }
-                if probing { throw .noAnswerToProbe(error) }
+                if probing { throw .noAnswerToProbe(cause: error.cause) }
                 wait = backoff
                 if .now + wait >= deadline {
                     if let lastAnswer { return lastAnswer }

@@ -57,7 +57,7 @@ final class Scripted: HTTPTransport, @unchecked Sendable {
     @Test func aProbeWithoutAnswerIsNotRetried() async {
         let request = HTTPRequest(method: .get, url: "http://169.254.169.254/metadata/identity/oauth2/token")
         let silent = Scripted([.failure(.timedOut(host: "h"))])
-        await #expect(throws: HTTPTransportError.noAnswerToProbe(.timedOut(host: "h"))) {
+        await #expect(throws: HTTPTransportError.noAnswerToProbe(cause: HTTPTransportError.timedOut(host: "h").cause)) {
             try await RequestBudget(total: .seconds(5)).send(request, via: silent, probe: .milliseconds(100))
         }
         #expect(silent.attempts == 1)

@@ -681,8 +681,27 @@ killed_daemon_checks() {
     printf '' | DBUS_SESSION_BUS_ADDRESS=$FAULT_BUS secret-tool store --label=https://empty.example.com \
       xdg:schema io.docker.Credentials label 'Docker Credentials' server https://empty.example.com username u-empty docker_cli 1
     check "$s an item left without its secret is never served as an empty password" empty_secret_refused
+    restarted_locked_checks "$s"
   fi
   stop_pid "$FAULT_KEYRING_PID"; stop_pid "$FAULT_BUS_PID"
+}
+
+# restarted_locked_checks PREFIX : the daemon restarted without its password (as after a reboot, before
+# anyone logs in): its collection is locked, its items are hidden, and every action says it is locked
+restarted_locked_checks() {
+  local s="$1 restarted locked:"
+  fault_helper secretservice store '{"ServerURL":"restart.example.com","Username":"u","Secret":"restart-secret"}'
+  fault_helper secretservice get "$REG" "${SP[@]}" >/dev/null  # a cached ACR token too
+  stop_pid "$FAULT_KEYRING_PID"
+  env DBUS_SESSION_BUS_ADDRESS="$FAULT_BUS" XDG_DATA_HOME="$FAULT_DIR/data" XDG_RUNTIME_DIR="$FAULT_DIR/run" \
+    gnome-keyring-daemon --foreground --components=secrets </dev/null >>"$FAULT_DIR/keyring.log" 2>&1 &
+  FAULT_KEYRING_PID=$!
+  for _ in $(seq 250); do secret_service_up && break; sleep 0.02; done
+  expect "$s get of a stored registry says locked, not \"not found\"" 1 "$LOCKED_MESSAGE" fault_helper secretservice get restart.example.com
+  expect "$s get of another registry too" 1 "$LOCKED_MESSAGE" fault_helper secretservice get nothing-stored.example.com
+  says "$s an ACR get with an identity says locked" "$LOCKED_MESSAGE" fault_helper secretservice get "$REG" "${SP[@]}"
+  expect "$s list says locked" 1 "$LOCKED_MESSAGE" fault_helper secretservice list
+  expect "$s store says locked" 1 "$LOCKED_MESSAGE" fault_helper secretservice store '{"ServerURL":"new.example.com","Username":"u","Secret":"s"}'
 }
 
 keyring_faults_suite() {

@@ -99,6 +99,15 @@ struct RegistryChecks {
                      + " (loopback, link-local and NO_PROXY hosts go directly)")
     }
 
+    /// The CA certificates the transport trusts, as it reads them (`TrustSettings`).
+    private var trustedCAs: String {
+        var extra = ["SSL_CERT_FILE", "SSL_CERT_DIR"].compactMap { name in
+            tools.environment[name].flatMap { $0.isEmpty ? nil : "\(name)=\($0)" }
+        }
+        if let bundle = configuration.caBundle { extra.append("the configuration file's caBundle \(bundle)") }
+        return "the system's CAs" + (extra.isEmpty ? "" : " and " + extra.joined(separator: ", "))
+    }
+
     /// DNS, TLS and `GET /v2/`; returns whether the registry answered at all.
     private func connectivity(into checks: inout [Check]) async -> Bool {
         let host = HostLookup.host(of: baseURL)
@@ -121,7 +130,7 @@ struct RegistryChecks {
         } catch {
             if case .tlsFailed(let host, let reason) = error {
                 checks.append(check(
-                    .tls, .error, "TLS", "the TLS handshake with \(host) failed (\(reason))",
+                    .tls, .error, "TLS", "the TLS handshake with \(host) failed (\(reason)), trusting \(trustedCAs)",
                     fix: "a proxy or firewall that inspects TLS may be in the way: add its CA to the system trust store, or let \(name) through"))
                 checks.append(check(.challenge, .skipped, "Registry challenge", "no TLS connection"))
             } else {
@@ -133,7 +142,7 @@ struct RegistryChecks {
             return false
         }
         checks.append(isTLS
-            ? check(.tls, .ok, "TLS", "the TLS handshake with \(host) succeeded")
+            ? check(.tls, .ok, "TLS", "the TLS handshake with \(host) succeeded, trusting \(trustedCAs)")
             : check(.tls, .skipped, "TLS", "\(baseURL) is plain http (an endpoint override on this machine)"))
         let body = response.body
         switch response.status {

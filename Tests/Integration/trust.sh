@@ -38,6 +38,12 @@ trust_suite() {
   check "$s an SSL_CERT_FILE that cannot be read: said so" grep -qF \
     "the CA bundle $WORK/no-such-bundle.pem (from SSL_CERT_FILE) cannot be read as PEM certificates; point it at a readable PEM file of CA certificates, or unset it" \
     "$WORK/trust.out"
+  mkdir -p "$WORK/trust-docker"; echo '{"credsStore": "acr"}' >"$WORK/trust-docker/config.json"
+  acr_env "${SP[@]}" SSL_CERT_FILE="$cert" DOCKER_CONFIG="$WORK/trust-docker" DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU_TLS/acr/$REG" -- \
+    "$HELPER" diagnose --json "$REG" >"$WORK/trust-diag.json" 2>/dev/null
+  check "$s diagnose: the handshake succeeds, and says which CAs it trusts" jq -e --arg c "$cert" \
+    'any(.checks[]; .code == "CONNECTIVITY_SSL_ERROR" and .status == "ok" and (.found | contains("trusting the system'"'"'s CAs and SSL_CERT_FILE=" + $c)))' \
+    "$WORK/trust-diag.json"
   emu_post reset '{}'; forget_tokens
   unset DOCKER_CREDENTIAL_ACR_STORE
 }

@@ -14,6 +14,8 @@ public enum ACRError: ExplainedError, Sendable {
     case malformedAnswer(LoginServer, String)
     case network(LoginServer, HTTPTransportError)
     case storedTokenExpired(LoginServer)
+    /// Another process renewing the same token, on which this one waited, failed just now for this cause.
+    case renewalFailedMeanwhile(LoginServer, Explanation)
 
     /// The login server the error is about.
     public var server: LoginServer {
@@ -21,7 +23,7 @@ public enum ACRError: ExplainedError, Sendable {
         case .identity(let server, _), .noTenant(let server),
              .firewall(let server, _), .exchangeRefused(let server, _, _), .accessTokenRefused(let server, _, _),
              .registryNotFound(let server), .unavailable(let server, _), .malformedAnswer(let server, _),
-             .network(let server, _), .storedTokenExpired(let server):
+             .network(let server, _), .storedTokenExpired(let server), .renewalFailedMeanwhile(let server, _):
             server
         }
     }
@@ -43,6 +45,7 @@ public enum ACRError: ExplainedError, Sendable {
         case .network(let server, let error): "\(server): \(error.cause)"
         case .storedTokenExpired(let server):
             "\(server): the stored token has expired and no Azure identity is configured to renew it"
+        case .renewalFailedMeanwhile(_, let other): other.cause + " (another docker-credential-acr just tried)"
         }
     }
 
@@ -58,6 +61,7 @@ public enum ACRError: ExplainedError, Sendable {
         case .registryNotFound: "check the name (the full login server, e.g. myregistry.azurecr.io)"
         case .unavailable, .malformedAnswer: "try again later"
         case .network(_, let error): error.fix ?? "check the network path to the registry (proxy, firewall, DNS)"
+        case .renewalFailedMeanwhile(_, let other): other.fix
         case .storedTokenExpired:
             "sign in (docker-credential-acr login), log in again (az acr login --expose-token | docker-credential-acr import), "
                 + "or configure an identity"

@@ -136,7 +136,7 @@ private struct Walk {
             do {
                 cached = try cachedToken(key, for: source)
             } catch {
-                return failing(stage, error, cached: nil, kind: candidate.kind)
+                return failing(stage, error, cached: nil, source: source)
             }
             if let token = cached, rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
         }
@@ -150,6 +150,7 @@ private struct Walk {
             do {
                 // A token that cannot be kept (a locked keyring) is not worth fetching.
                 try store.checkWritable()
+                let asked = now
                 if lock == nil, case .serving(let folder) = resolver.policy {
                     lock = try await FileLock.acquire(
                         folder + "/exchange-" + FormEncoding.escape(server.name) + ".lock", until: budget.deadline)
@@ -157,8 +158,17 @@ private struct Walk {
                 // Another process may have derived it while this one waited.
                 cached = try cachedToken(key, for: source)
                 if let token = cached, rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
+                // Or failed to: then its cause is this one's too, and Azure is not asked again by every waiter.
+                if let lock, lock.waited, let note = lock.failure(since: asked) {
+                    let fields = note.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+                    if fields.count == 3, fields[0] == source.cacheIdentity {
+                        resolution.record(stage, .used(candidate.reason))
+                        return failing(.exchange, ACRError.renewalFailedMeanwhile(
+                            server, Explanation(cause: fields[1], fix: fields[2].isEmpty ? nil : fields[2])), cached: cached, source: source)
+                    }
+                }
             } catch {
-                return failing(stage, error, cached: cached, kind: candidate.kind)
+                return failing(stage, error, cached: cached, source: source)
             }
         }
         guard let connection = resolver.connection else { throw NetworkNeeded() }
@@ -175,10 +185,10 @@ private struct Walk {
                 return false
             }
             resolution.record(stage, .used(candidate.reason))
-            return failing(.azureADToken, ACRError.identity(server, error), cached: cached, kind: candidate.kind)
+            return failing(.azureADToken, ACRError.identity(server, error), cached: cached, source: source)
         } catch {
             resolution.record(stage, .used(candidate.reason))
-            return failing(.azureADToken, error, cached: cached, kind: candidate.kind)
+            return failing(.azureADToken, error, cached: cached, source: source)
         }
         resolution.record(stage, .used(candidate.reason))
         resolution.azureADToken = azureAD
@@ -195,7 +205,7 @@ private struct Walk {
             tenant = issued
             resolution.record(.tenant, .used("\(tenant), from the Azure AD token"))
         } else {
-            return failing(.tenant, ACRError.noTenant(server), cached: cached, kind: candidate.kind)
+            return failing(.tenant, ACRError.noTenant(server), cached: cached, source: source)
         }
 
         let exchange = TokenExchange(server: server, baseURL: resolver.configuration.baseURL(for: server))
@@ -206,7 +216,7 @@ private struct Walk {
                 try store.saveToken(CachedToken(token: derived.token, expiresOn: derived.expiresOn, proof: fingerprint(source)), for: key)
             }
         } catch {
-            return failing(.exchange, error, cached: cached, kind: candidate.kind)
+            return failing(.exchange, error, cached: cached, source: source)
         }
         resolver.logger.info("derived ACR refresh token", metadata: [
             "server": "\(server)", "identity": "\(source.cacheIdentity)", "exp": "\(derived.expiresOn)",
@@ -260,10 +270,17 @@ private struct Walk {
     }
 
     /// A step failed: a cached token due for renewal but still good is better than failing now.
-    mutating func failing(_ stage: Resolution.Step.Stage, _ error: any Error, cached: CachedToken?, kind: IdentityKind) -> Bool {
+    mutating func failing(_ stage: Resolution.Step.Stage, _ error: any Error, cached: CachedToken?, source: any IdentitySource) -> Bool {
         resolver.logger.error("cannot derive ACR refresh token", metadata: [
-            "server": "\(server)", "identity": "\(kind.rawValue)", "error": "\(error)",
+            "server": "\(server)", "identity": "\(source.kind.rawValue)", "error": "\(error)",
         ])
+        // For those waiting on the lock: the same cause, without asking Azure again.
+        // Not a relayed note: processes that keep overlapping would pass it on forever, never asking again.
+        let relayed = if case .renewalFailedMeanwhile? = error as? ACRError { true } else { false }
+        if let lock, !(error is FileLockError), !relayed {
+            let explanation = Explanation(error)
+            lock.recordFailure([source.cacheIdentity, explanation.cause, explanation.fix ?? ""].joined(separator: "\t"))
+        }
         resolution.fail(stage, error)
         if let cached, resolver.configuration.refreshRule(for: server).verdict(cached, now: now) == .due {
             serve(cached, origin: .dueFallback)

@@ -116,8 +116,8 @@ public struct FileStore: CredentialStore {
         _ path: String, default empty: Contents, _ change: (inout Contents) throws -> Void
     ) throws {
         try PrivateFile.makeDirectory(directory)
-        let lock = try PrivateFile.lock(path.replacing(".json", with: ".lock"))
-        defer { close(lock) }
+        let lock = try FileLock.acquireBlocking(path.replacing(".json", with: ".lock"), until: .now + FileLock.storePatience)
+        defer { lock.release() }
         var contents = try read(Contents.self, from: path) ?? empty
         try change(&contents)
         let encoder = JSONEncoder()

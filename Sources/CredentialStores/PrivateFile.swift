@@ -85,20 +85,6 @@ public enum PrivateFile {
         }
     }
 
-    /// An exclusive lock held until the returned descriptor is closed (also when the process dies).
-    static func lock(_ path: String) throws(FileStoreError) -> Int32 {
-        let fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .system(operation: "open", path: path, errno: errno) }
-        while flock(fd, LOCK_EX) != 0 {
-            guard errno == EINTR else {
-                let code = errno
-                close(fd)
-                throw .system(operation: "lock", path: path, errno: code)
-            }
-        }
-        return fd
-    }
-
     /// Writes a sibling file, flushes it to disk, then renames it over `path`: readers see the old or the
     /// new contents, never a mix, and a crash at any point leaves one of the two whole. Data that can be
     /// rebuilt skips the flush (`durable: false`).

@@ -97,7 +97,7 @@ public final class SecretServiceStore: CredentialStore {
     public func save(_ credential: Credential, for server: ServerAddress) throws {
         try checkUnlocked()
         let lock = try writerLock()
-        defer { close(lock) }
+        defer { lock.release() }
         try store(
             credential.secret, schema: schema, label: credential.serverURL,
             attributes: [
@@ -114,7 +114,7 @@ public final class SecretServiceStore: CredentialStore {
     public func remove(_ server: ServerAddress) throws -> Bool {
         try checkUnlocked()
         let lock = try writerLock()
-        defer { close(lock) }
+        defer { lock.release() }
         var removed = false
         for (item, entry) in try dockerItems() where ServerAddress.key(of: entry.server) == server.key {
             try item.delete()
@@ -256,9 +256,8 @@ public final class SecretServiceStore: CredentialStore {
         return items
     }
 
-    private func writerLock() throws(FileStoreError) -> Int32 {
-        try PrivateFile.makeDirectory(lockDirectory)
-        return try PrivateFile.lock(lockDirectory + "/keyring.lock")
+    private func writerLock() throws -> FileLock {
+        try FileLock.acquireBlocking(lockDirectory + "/keyring.lock", until: .now + FileLock.storePatience)
     }
 
     /// Throws `.locked` when the default collection is locked: lookups then look like "not found".

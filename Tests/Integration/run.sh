@@ -21,7 +21,7 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol badinput concurrency docker acr faults trust proxy signin chain hygiene diagnose; do source "$here/$part.sh"; done
+for part in lib protocol badinput concurrency docker acr faults locks trust proxy signin chain hygiene diagnose; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
@@ -45,6 +45,7 @@ acr_two_binaries_suite
 acr_kubelet_suite
 acr_failures_suite
 azure_faults_suite
+locks_suite
 trust_suite
 proxy_suite
 acr_identities_suite

@@ -1,4 +1,5 @@
 import ErrorExplanation
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -22,6 +23,8 @@ public final class FileLock {
 
     public func release() {
         guard descriptor >= 0 else { return }
+        // The pid goes with the lock: a file naming a process that holds nothing would mislead.
+        _ = ftruncate(descriptor, 0)
         close(descriptor)
         descriptor = -1
     }
@@ -84,7 +87,13 @@ public final class FileLock {
         let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
         close(fd)
         let text = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
-        return .timedOut(path, holder: Int32(text.filter(\.isNumber)))
+        // Named only while that pid is a docker-credential-acr: one that died left its pid, and pids are reused.
+        let holder = Int32(text.filter(\.isNumber)).flatMap { pid in
+            let command = (try? FileDescriptorReader.contents(of: "/proc/\(pid)/cmdline", limit: 4096)) ?? []
+            let program = command.split(separator: 0).first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+            return program.split(separator: "/").last?.hasPrefix("docker-credential-acr") == true ? pid : nil
+        }
+        return .timedOut(path, holder: holder)
     }
 
     // MARK: - A failed renewal, for those who waited for it

@@ -301,7 +301,8 @@ private struct Walk {
     func remembered(_ source: any IdentitySource) -> String? {
         guard source.kind == .managedIdentity || source.kind == .azureCLI,
               let memo = try? store.cachedToken(for: memoKey(source)), memo.expiresOn > now else { return nil }
-        return memo.token + " (found \(max(0, CredentialResolver.unavailableMemoLifetime - (memo.expiresOn - now))) s ago; asked again after 5 min)"
+        let lifetime = CredentialResolver.unavailableMemoLifetime
+        return memo.token + " (found \(max(0, lifetime - (memo.expiresOn - now))) s ago; asked again after \(lifetime / 60) min)"
     }
 
     func remember(_ source: any IdentitySource, _ reason: String) {

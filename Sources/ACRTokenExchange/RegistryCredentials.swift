@@ -15,7 +15,8 @@ public struct RegistryCredentials: CredentialStore {
     /// `get` that needs a new token throws `NetworkNeeded` so that the engine binary takes over.
     public let connection: AzureConnection?
     public let now: @Sendable () -> Int64
-    /// Whether IMDS is worth asking (`IdentityResolver.detectAzureVM`); asked only by a walk that gets there.
+    /// Whether IMDS is worth asking (`IdentityResolver.detectAzureVM`); asked only when an ACR walk is
+    /// built, not by the actions that never walk (store, erase, list).
     public let isAzureVM: @Sendable () -> Bool
     /// Where the single-flight locks live.
     public let lockDirectory: String

@@ -57,7 +57,9 @@ public struct Resolution: Sendable {
 
     /// Ends the walk: the step failed for `error`, which is the answer.
     mutating func fail(_ stage: Step.Stage, _ error: any Error) {
-        record(stage, .failed(Explanation(error)))
+        // A step belongs to its registry already: an identity's failure in its own words, without the server.
+        let shown: any Error = if case .identity(_, let inner)? = error as? ACRError { inner } else { error }
+        record(stage, .failed(Explanation(shown)))
         answer = .failed(error)
     }
 

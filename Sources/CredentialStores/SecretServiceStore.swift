@@ -70,10 +70,7 @@ public final class SecretServiceStore: CredentialStore {
         let all = try dockerItems()
         let matching = all.filter { ServerAddress.key(of: $0.1.server) == server.key }
             .sorted { ($0.1.server == server.original ? "" : $0.1.server) < ($1.1.server == server.original ? "" : $1.1.server) }
-        // A daemon that restarted brings its collection back locked, and gnome-keyring then finds no item
-        // at all (their attributes are encrypted): "not found" would send Docker on without credentials.
-        // Only an empty search costs the extra question.
-        if matching.isEmpty, all.isEmpty || all.contains(where: { $0.0.isLocked }) { try checkUnlocked() }
+        if matching.isEmpty { try checkNotHidden(all) }
         var vanished = false
         for (item, _) in matching {
             if item.isLocked { throw SecretServiceError.locked }
@@ -126,8 +123,16 @@ public final class SecretServiceStore: CredentialStore {
     /// A locked collection is reported, as for every other action, though its attributes could be listed.
     public func allUsernames() throws -> [String: String] {
         let items = try dockerItems()
-        if items.isEmpty || items.contains(where: { $0.0.isLocked }) { try checkUnlocked() }
+        try checkNotHidden(items)
         return Dictionary(items.map { ($0.1.server, $0.1.username) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Throws `.locked` where a search may have missed items because the collection is locked: a daemon
+    /// that restarted brings it back locked, and gnome-keyring then finds no item at all (their attributes
+    /// are encrypted), so "not found" would send Docker on without credentials. Only an empty search, or one
+    /// with locked items, costs the extra question.
+    private func checkNotHidden(_ items: [(Item, KeyringItemIndex.Entry)]) throws {
+        if items.isEmpty || items.contains(where: { $0.0.isLocked }) { try checkUnlocked() }
     }
 
     // MARK: - libsecret

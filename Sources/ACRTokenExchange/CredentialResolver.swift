@@ -50,6 +50,7 @@ public struct CredentialResolver {
     /// resolution's answer.
     public func resolve(_ server: LoginServer, storedAt address: ServerAddress?, pinned: IdentityKind? = nil) async throws(NetworkNeeded) -> Resolution {
         var walk = Walk(resolver: self, resolution: Resolution(server: server), budget: RequestBudget(total: configuration.timeout))
+        defer { walk.flush() }
         try await walk.run(address: address, pinned: pinned)
         return walk.resolution
     }
@@ -66,6 +67,9 @@ private struct Walk {
     let budget: RequestBudget
     /// A cached token due for renewal whose renewal did not work out: served if nothing better comes.
     var fallback: CachedToken?
+    /// What the walk caches, written once the network is done (`flush`), so that waiting for a store's
+    /// writer lock never eats the time of a request.
+    var pending: [(key: TokenKey, token: CachedToken)] = []
 
     var server: LoginServer { resolution.server }
     var store: any CredentialAndTokenStore { resolver.store }
@@ -213,7 +217,7 @@ private struct Walk {
         do {
             derived = try await exchange.refreshToken(for: azureAD, tenant: tenant, context: context)
             if serving {
-                try store.saveToken(CachedToken(token: derived.token, expiresOn: derived.expiresOn, proof: fingerprint(source)), for: key)
+                keep(CachedToken(token: derived.token, expiresOn: derived.expiresOn, proof: fingerprint(source)), for: key)
             }
         } catch {
             return failing(.exchange, error, cached: cached, source: source)
@@ -240,10 +244,33 @@ private struct Walk {
         let token = try await source.token(resource: resource, context: context)
         guard token.expiresOn > now else { throw AzureIdentityError.expiredToken(source: source.kind.label) }
         if serving {
-            if let renewed = token.renewedSignIn { try resolver.signIns().save(renewed) }
-            try store.saveToken(CachedToken(token: token.accessToken, expiresOn: token.expiresOn, proof: fingerprint(source)), for: key)
+            if let renewed = token.renewedSignIn {
+                let entry = StoredSignIns.entry(renewed, now: now)
+                keep(entry.token, for: entry.key)
+            }
+            keep(CachedToken(token: token.accessToken, expiresOn: token.expiresOn, proof: fingerprint(source)), for: key)
         }
         return token
+    }
+
+    mutating func keep(_ token: CachedToken, for key: TokenKey) {
+        pending.append((key, token))
+    }
+
+    /// Writes what the walk caches, waiting for a store's lock no longer than the budget: a lock held
+    /// elsewhere, or a store that fails now, costs the cache entry, not the answer.
+    func flush() {
+        FileLock.$budgetDeadline.withValue(budget.deadline) {
+            for (key, token) in pending {
+                do {
+                    try store.saveToken(token, for: key)
+                } catch {
+                    resolver.logger.warning("token not cached", metadata: [
+                        "server": "\(server)", "kind": "\(key.kind.rawValue)", "cause": "\(Explanation(error).cause)",
+                    ])
+                }
+            }
+        }
     }
 
     /// The cached token under `key`, unless it was derived with another secret than the source's now.
@@ -305,8 +332,8 @@ private struct Walk {
         return memo.token + " (found \(max(0, lifetime - (memo.expiresOn - now))) s ago; asked again after \(lifetime / 60) min)"
     }
 
-    func remember(_ source: any IdentitySource, _ reason: String) {
+    mutating func remember(_ source: any IdentitySource, _ reason: String) {
         guard serving else { return }
-        try? store.saveToken(CachedToken(token: reason, expiresOn: now + CredentialResolver.unavailableMemoLifetime), for: memoKey(source))
+        keep(CachedToken(token: reason, expiresOn: now + CredentialResolver.unavailableMemoLifetime), for: memoKey(source))
     }
 }

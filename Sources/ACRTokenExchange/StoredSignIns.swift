@@ -26,10 +26,15 @@ public struct StoredSignIns: SignInKeeper {
         return cached.flatMap { SignIn(encoded: $0.token) }
     }
 
-    /// Keeps `signIn` in place of the one before; its expiry is when Azure AD drops an unused refresh token.
+    /// Keeps `signIn` in place of the one before.
     public func save(_ signIn: SignIn) throws {
-        try cache.saveToken(
-            CachedToken(token: signIn.encoded, expiresOn: now() + SignIn.inactivityLifetime), for: Self.key(signIn.authorityHost))
+        let entry = Self.entry(signIn, now: now())
+        try cache.saveToken(entry.token, for: entry.key)
+    }
+
+    /// The cache entry of `signIn`; its expiry is when Azure AD drops an unused refresh token.
+    static func entry(_ signIn: SignIn, now: Int64) -> (key: TokenKey, token: CachedToken) {
+        (key(signIn.authorityHost), CachedToken(token: signIn.encoded, expiresOn: now + SignIn.inactivityLifetime))
     }
 
     /// Forgets the sign-in and every token derived from it; nil when there was none.

@@ -31,6 +31,14 @@ public final class FileLock {
 
     /// How long a store's writer waits for another: a write takes milliseconds.
     public static let storePatience: Duration = .seconds(10)
+    /// Set by a caller with a request budget (a `get` caching what it derived): its writes wait no longer.
+    @TaskLocal public static var budgetDeadline: ContinuousClock.Instant?
+
+    /// When a store's writer gives up waiting: after `storePatience`, or at the budget's deadline if sooner.
+    public static var storeDeadline: ContinuousClock.Instant {
+        let patience = ContinuousClock.now + storePatience
+        return budgetDeadline.map { min($0, patience) } ?? patience
+    }
 
     /// Waits for the lock at `path` (its folder is created private), at most until `deadline`, without
     /// blocking the thread.

@@ -116,7 +116,7 @@ public struct FileStore: CredentialStore {
         _ path: String, default empty: Contents, _ change: (inout Contents) throws -> Void
     ) throws {
         try PrivateFile.makeDirectory(directory)
-        let lock = try FileLock.acquireBlocking(path.replacing(".json", with: ".lock"), until: .now + FileLock.storePatience)
+        let lock = try FileLock.acquireBlocking(path.replacing(".json", with: ".lock"), until: FileLock.storeDeadline)
         defer { lock.release() }
         var contents = try read(Contents.self, from: path) ?? empty
         try change(&contents)

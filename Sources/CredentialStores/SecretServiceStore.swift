@@ -262,7 +262,7 @@ public final class SecretServiceStore: CredentialStore {
     }
 
     private func writerLock() throws -> FileLock {
-        try FileLock.acquireBlocking(lockDirectory + "/keyring.lock", until: .now + FileLock.storePatience)
+        try FileLock.acquireBlocking(lockDirectory + "/keyring.lock", until: FileLock.storeDeadline)
     }
 
     /// Throws `.locked` when the default collection is locked: lookups then look like "not found".

@@ -38,7 +38,7 @@ struct RegistryChecks {
     }
 
     func run() async -> [Check] {
-        var checks: [Check] = [proxy()]
+        var checks: [Check] = [await proxy()]
         let reachable = await connectivity(into: &checks)
         let exchange = TokenExchange(server: server, baseURL: baseURL)
         // A probing resolver has its connection: it never needs the engine.
@@ -75,9 +75,9 @@ struct RegistryChecks {
 
     // MARK: - Network and registry name
 
-    /// The proxy each endpoint of this registry's login goes through, as the transport decides it; the checks
-    /// after this one then go the same way (CONNECT through the proxy included).
-    private func proxy() -> Check {
+    /// The proxy each endpoint of this registry's login goes through, as the transport decides it, and whether
+    /// the proxy opens a tunnel (CONNECT) to it; the checks after this one then go the same way.
+    private func proxy() async -> Check {
         let proxies: ProxySettings
         do {
             proxies = try ProxySettings(environment: tools.environment, configured: configuration.proxy)
@@ -92,11 +92,31 @@ struct RegistryChecks {
             return check(.proxy, .ok, "Proxy", "no proxy is set: every request goes directly")
         }
         let authority = (try? IdentityResolver(environment: tools.environment, cloud: server.cloud).authorityHost()) ?? server.cloud.authorityHost
-        let routes = [baseURL, authority].map { url in
-            HTTPRequest.origin(of: url) + (proxies.proxy(for: url).map { " through \($0)" } ?? " directly")
+        var routes: [String] = []
+        for url in [baseURL, authority] {
+            let origin = HTTPRequest.origin(of: url)
+            guard let via = proxies.proxy(for: url) else { routes.append(origin + " directly"); continue }
+            if let refusal = await tunnelRefusal(to: origin) {
+                return check(.proxy, .error, "Proxy", set.joined(separator: ", ") + ": " + refusal.cause, fix: refusal.fix)
+            }
+            routes.append("\(origin) through \(via) (\(origin.hasPrefix("https:") ? "CONNECT opened" : "forwarded"))")
         }
         return check(.proxy, .ok, "Proxy", set.joined(separator: ", ") + ": " + routes.joined(separator: ", ")
                      + " (loopback, link-local and NO_PROXY hosts go directly)")
+    }
+
+    /// Asks for `origin`'s root through its proxy: any answer, and any failure past the tunnel (TLS, a
+    /// redirect), means the proxy took the request; the TLS and challenge checks tell the rest.
+    private func tunnelRefusal(to origin: String) async -> HTTPTransportError? {
+        do {
+            _ = try await tools.connection.transport.send(HTTPRequest(method: .get, url: origin + "/"), timeout: .seconds(5))
+            return nil
+        } catch {
+            switch error {
+            case .proxyRefused, .unusableProxy, .timedOut: return error
+            default: return nil
+            }
+        }
     }
 
     /// The CA certificates the transport trusts, as it reads them (`TrustSettings`).

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The proxy checks of proxy.sh, run inside the network namespace it makes:
-#   unshare --net --fork bash proxy-netns.sh HELPER WORK
+#   unshare --net --fork bash proxy-netns.sh HELPER WORK STORE
 set -uo pipefail
 HELPER=$1
 WORK=$2
 here=$(dirname "$(readlink -f "$0")")
 mkdir -p "$WORK"; chmod 755 "$WORK"
-export WORK XDG_STATE_HOME="$WORK/state" XDG_DATA_HOME="$WORK/data" DOCKER_CREDENTIAL_ACR_STORE=file
+export WORK XDG_STATE_HOME="$WORK/state" DOCKER_CREDENTIAL_ACR_STORE=$3
 mkdir -p "$WORK/bin"; ln -sf "$HELPER" "$WORK/bin/docker-credential-acr"
-ip link set lo up && ip addr add 192.0.2.10/32 dev lo || { echo "FAIL: [proxy] cannot set up the namespace's address"; exit 1; }
+ip link set lo up && ip addr add 192.0.2.10/32 dev lo || { echo "FAIL: [proxy $3] cannot set up the namespace's address"; exit 1; }
 source "$here/lib.sh"
 source "$here/acr.sh"
 EMU_HOST=192.0.2.10 emulator_start
@@ -30,20 +30,20 @@ tinyproxy_start() {
 tunnels() { local n; n=$(grep -c "CONNECT 192.0.2.10:" "$PROXIES/$1/log" 2>/dev/null); echo "${n:-0}"; }
 
 if tinyproxy_start 3128 && tinyproxy_start 3129 'BasicAuth proxyuser proxy-pass' && tinyproxy_start 3130 'ConnectPort 1'; then
-  pass "[proxy] tinyproxy: open, with basic auth, and refusing tunnels"
+  pass "[proxy $3] tinyproxy: open, with basic auth, and refusing tunnels"
 else
-  fail "[proxy] tinyproxy: open, with basic auth, and refusing tunnels" "$(cat "$PROXIES"/*/stderr)"
+  fail "[proxy $3] tinyproxy: open, with basic auth, and refusing tunnels" "$(cat "$PROXIES"/*/stderr)"
 fi
 VIA=(SSL_CERT_FILE="$EMU_DIR/tls-cert.pem" AZURE_AUTHORITY_HOST="$EMU_TLS/" DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU_TLS/acr/$REG")
 # proxy_get NAME=VALUE… : a cold get of $REG with Azure AD and the registry over HTTPS on 192.0.2.10
 proxy_get() {
-  rm -f "$XDG_DATA_HOME/docker-credential-acr/tokens.json"
+  forget_tokens
   PROXY_RC=0
   acr_env "${SP[@]}" "${VIA[@]}" "$@" -- "$HELPER" get <<<"$REG" >"$WORK/proxy.answer" 2>"$WORK/proxy.err" || PROXY_RC=$?
 }
 derived() { [ "$PROXY_RC" = 0 ] && jq -e '.Username == "00000000-0000-0000-0000-000000000000"' "$WORK/proxy.answer" >/dev/null || { cat "$WORK/proxy.answer"; return 1; }; }
 
-s="[proxy]"
+s="[proxy $3]"
 before=$(tunnels 3128)
 proxy_get HTTPS_PROXY=http://127.0.0.1:3128
 check "$s HTTPS_PROXY: a token, through the proxy" derived
@@ -81,10 +81,14 @@ check "$s a proxy that is not there: the cause names it" grep -qF "the proxy htt
 mkdir -p "$WORK/docker"; echo '{"credsStore": "acr"}' >"$WORK/docker/config.json"
 acr_env "${SP[@]}" "${VIA[@]}" HTTPS_PROXY=http://proxyuser:proxy-pass@127.0.0.1:3129 DOCKER_CONFIG="$WORK/docker" -- \
   "$HELPER" diagnose --json "$REG" >"$WORK/diag.json" 2>/dev/null
-check "$s diagnose: the route of each endpoint, without the password" jq -e --arg t "$EMU_TLS" \
-  'any(.checks[]; .code == "PROXY_CONFIGURATION_ERROR" and .status == "ok" and (.found | contains("HTTPS_PROXY=http://…@127.0.0.1:3129: " + $t + " through http://…@127.0.0.1:3129")))' "$WORK/diag.json"
+check "$s diagnose: the route of each endpoint, without the password, and that the tunnel opens" jq -e --arg t "$EMU_TLS" \
+  'any(.checks[]; .code == "PROXY_CONFIGURATION_ERROR" and .status == "ok" and (.found | contains("HTTPS_PROXY=http://…@127.0.0.1:3129: " + $t + " through http://…@127.0.0.1:3129 (CONNECT opened)")))' "$WORK/diag.json"
 check "$s diagnose: the registry answers through the proxy" jq -e 'any(.checks[]; .code == "CONNECTIVITY_CHALLENGE_ERROR" and .status == "ok")' "$WORK/diag.json"
 check "$s diagnose: ... and so does the exchange" jq -e 'any(.checks[]; .code == "CONNECTIVITY_REFRESH_TOKEN_ERROR" and .status == "ok")' "$WORK/diag.json"
 check "$s diagnose: no proxy password in the report" bash -c "! grep -q proxy-pass '$WORK/diag.json'"
+acr_env "${SP[@]}" "${VIA[@]}" HTTPS_PROXY=http://127.0.0.1:3130 DOCKER_CONFIG="$WORK/docker" -- \
+  "$HELPER" diagnose --json "$REG" >"$WORK/diag-refused.json" 2>/dev/null
+check "$s diagnose: a proxy that will not open the tunnel is the problem it reports" jq -e --arg t "$EMU_TLS" \
+  'any(.checks[]; .code == "PROXY_CONFIGURATION_ERROR" and .status == "error" and (.found | contains("the proxy http://127.0.0.1:3130 would not take the request to " + $t + ": it did not open a tunnel")))' "$WORK/diag-refused.json"
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

@@ -1,11 +1,12 @@
 # Proxies as Docker's users have them: a real tinyproxy (Debian's) on 127.0.0.1, open, with basic auth, and
 # one that refuses tunnels, in front of the Azure emulator on 192.0.2.10 over HTTPS with a CA of its own
 # (SSL_CERT_FILE). Loopback is never proxied, so the emulator needs an address of its own: the checks run
-# in a network namespace made here (unshare --net), where 192.0.2.10 is on lo and nothing leaves it.
+# in a network namespace made here (unshare --net), where 192.0.2.10 is on lo and nothing leaves it. The
+# keyring's bus is a socket file, which the namespace reaches as well.
 
-proxy_suite() {
-  local out="$WORK/proxy.out"
-  unshare --net --fork bash "$here/proxy-netns.sh" "$HELPER" "$WORK/proxy" >"$out" 2>&1
+proxy_suite() { # proxy_suite STORE
+  local out="$WORK/proxy-$1.out"
+  unshare --net --fork bash "$here/proxy-netns.sh" "$HELPER" "$WORK/proxy-$1" "$1" >"$out" 2>&1
   local rc=$?
   # The namespace's checks, counted here as if they had run in this shell.
   while IFS= read -r line; do
@@ -15,5 +16,5 @@ proxy_suite() {
       "    "*) echo "$line" ;;
     esac
   done <"$out"
-  [ "$rc" = 0 ] || fail "[proxy] the network namespace's run ended with status $rc" "$(tail -n 5 "$out")"
+  [ "$rc" = 0 ] || fail "[proxy $1] the network namespace's run ended with status $rc" "$(tail -n 5 "$out")"
 }

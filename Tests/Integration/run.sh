@@ -44,10 +44,12 @@ for store in secretservice file; do acr_suite "$store"; done
 acr_two_binaries_suite
 acr_kubelet_suite
 acr_failures_suite
-azure_faults_suite
-locks_suite
-trust_suite
-proxy_suite
+for store in file secretservice; do
+  azure_faults_suite "$store"
+  locks_suite "$store"
+  trust_suite "$store"
+  proxy_suite "$store"
+done
 acr_identities_suite
 acr_exposed_tokens_suite
 acr_clients_suite

@@ -1,6 +1,7 @@
 # CA certificates beyond the system's, as a TLS-inspecting proxy or a private Azure AD endpoint needs:
 # SSL_CERT_FILE, SSL_CERT_DIR and the configuration's caBundle, against the emulator's HTTPS listener (a
 # certificate this machine does not trust); and an untrusted certificate reported at once, not retried.
+# On both stores.
 # Needs acr.sh (emulator_start).
 
 trust_get() { # trust_get NAME=VALUE… : a cold get of $REG with Azure AD over the emulator's HTTPS; sets TRUST_RC, TRUST_MS
@@ -13,9 +14,9 @@ trust_get() { # trust_get NAME=VALUE… : a cold get of $REG with Azure AD over 
 
 trust_derived() { [ "$TRUST_RC" = 0 ] && grep -q '"Username":"00000000-0000-0000-0000-000000000000"' "$WORK/trust.out" || { cat "$WORK/trust.out"; return 1; }; }
 
-trust_suite() {
-  local s="[trust]" cert="$EMU_DIR/tls-cert.pem" folder="$WORK/trust-certs"
-  export DOCKER_CREDENTIAL_ACR_STORE=file
+trust_suite() { # trust_suite STORE
+  local s="[trust $1]" cert="$EMU_DIR/tls-cert.pem" folder="$WORK/trust-certs"
+  export DOCKER_CREDENTIAL_ACR_STORE=$1
   emu_post reset '{}'
   helper erase "$REG" >/dev/null
 
@@ -23,7 +24,7 @@ trust_suite() {
   check "$s an untrusted certificate: the cause, with the fix" grep -qF \
     "$REG: service principal (AZURE_CLIENT_SECRET): the TLS handshake with $EMU_TLS failed: the server's certificate is not trusted by this machine; if a proxy or firewall inspects TLS, set SSL_CERT_FILE (or caBundle in the configuration file) to your organisation's CA bundle" \
     "$WORK/trust.out"
-  check "$s ... at once: not retried until the budget runs out" test "$TRUST_MS" -lt 3000
+  check "$s ... at once: not retried until the budget (20 s) runs out" test "$TRUST_MS" -lt 3000
 
   trust_get SSL_CERT_FILE="$cert"
   check "$s SSL_CERT_FILE names the CA: a token" trust_derived

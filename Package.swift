@@ -122,6 +122,7 @@ let package = Package(
         .executableTarget(name: "TokenClaimsFuzz", dependencies: ["AzureIdentity", "FuzzSupport"], path: "Tests/Fuzz/TokenClaimsFuzz"),
         .testTarget(name: "DockerCredentialProtocolTests", dependencies: ["DockerCredentialProtocol"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
+        .testTarget(name: "AzureIdentityTests", dependencies: ["AzureIdentity", "HTTPTransport"]),
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),
         .testTarget(name: "DiagnosticsTests", dependencies: ["ACRTokenExchange", "Diagnostics", "DockerCredentialProtocol", "ErrorExplanation", "HTTPTransport"]),
         .testTarget(name: "KubeletCredentialProviderTests", dependencies: ["KubeletCredentialProvider"]),

@@ -18,6 +18,14 @@ public enum AzureIdentityError: ExplainedError, Sendable {
     /// The source is not there on this machine (IMDS does not answer or has no identity, `az` is logged
     /// out): the chain goes on to the next source, unless the configuration pins this one.
     case unavailable(IdentityKind, reason: String, fix: String)
+    /// A source is there but lacks what it needs (`cause` names it).
+    case incompleteSetup(IdentityKind, cause: String, fix: String)
+    /// A CI service would not give the job its OIDC token.
+    case ciTokenRefused(IdentityKind, status: Int, message: String)
+    /// The Azure Arc agent's challenge named a key file that may not or cannot be read.
+    case arcKeyFile(path: String?, problem: String)
+    /// IMDS answered 410 (it is being updated) until the time ran out.
+    case imdsUpdating
     /// The configuration file pins a source that is not set up here.
     case pinnedSourceMissing(IdentityKind, reason: String)
     case insecureEndpoint(variable: String, url: String)
@@ -39,6 +47,12 @@ public enum AzureIdentityError: ExplainedError, Sendable {
         case .invalidCertificate(let path, let reason): "the certificate \(path) cannot be used: \(reason)"
         case .azureCLIFailed(let message): "Azure CLI: `az account get-access-token` failed (\(message))"
         case .unavailable(let kind, let reason, _): "\(kind.label): \(reason)"
+        case .incompleteSetup(let kind, let cause, _): "\(kind.label): \(cause)"
+        case .ciTokenRefused(let kind, let status, let message):
+            "\(kind.label): the CI service's OIDC token endpoint answered \(status) (\(message))"
+        case .arcKeyFile(let path, let problem):
+            "managed identity (Azure Arc): " + (path.map { "the agent's challenge names \($0), but \(problem)" } ?? problem)
+        case .imdsUpdating: "managed identity: IMDS is temporarily unavailable (HTTP 410: it is being updated)"
         case .pinnedSourceMissing(let kind, let reason):
             "the configuration file asks for \(kind.label), which is not set up here (\(reason))"
         case .insecureEndpoint(let variable, let url):
@@ -62,6 +76,14 @@ public enum AzureIdentityError: ExplainedError, Sendable {
         case .invalidCertificate: "give a PEM file with the certificate and its RSA private key"
         case .azureCLIFailed: "run `az login`, or configure another identity"
         case .unavailable(_, _, let fix): fix
+        case .incompleteSetup(_, _, let fix): fix
+        case .ciTokenRefused(.azurePipelines, _, _):
+            "check that SYSTEM_ACCESSTOKEN is this job's $(System.AccessToken) and that AZURESUBSCRIPTION_SERVICE_CONNECTION_ID names a service connection with workload identity federation this pipeline may use"
+        case .ciTokenRefused:
+            "give the job `permissions: id-token: write`; the request token is the running job's own and cannot be used outside it"
+        case .arcKeyFile:
+            "run as root or as a member of the himds group (sudo usermod -aG himds $USER), and check that IDENTITY_ENDPOINT is the Arc agent's"
+        case .imdsUpdating: "try again in a minute (Microsoft's SDKs wait up to about 70 s), or raise timeoutSeconds in the configuration file"
         case .pinnedSourceMissing:
             "set it up, or remove \"identity\" from the registry's entry in the configuration file to let the helper choose"
         case .insecureEndpoint: "use https://"

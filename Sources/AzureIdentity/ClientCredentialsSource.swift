@@ -11,6 +11,8 @@ public struct ClientCredentialsSource: IdentitySource {
         case federatedTokenFile(String)
         /// A PEM file with the certificate and its private key, which may be encrypted with the password.
         case certificate(path: String, password: String?)
+        /// A CI job's OIDC token, asked for before each request.
+        case ciFederatedToken(CIFederatedToken)
     }
 
     public let tenantID: String
@@ -31,14 +33,22 @@ public struct ClientCredentialsSource: IdentitySource {
         case .secret: .servicePrincipalSecret
         case .federatedTokenFile: .workloadIdentity
         case .certificate: .servicePrincipalCertificate
+        case .ciFederatedToken(let ci): ci.kind
         }
     }
 
-    /// A workload identity is also told apart by its service account: the federated token's subject.
+    /// A workload identity is also told apart by its service account (the federated token's subject), an
+    /// Azure Pipelines one by its service connection.
     public var cacheIdentity: String {
-        guard case .federatedTokenFile(let path) = proof else { return "\(kind.rawValue):\(tenantID):\(clientID)" }
-        let subject = Self.read(path).flatMap(JWT.init)?.string("sub") ?? "unknown-subject"
-        return "\(kind.rawValue):\(tenantID):\(clientID):\(subject)"
+        let base = "\(kind.rawValue):\(tenantID):\(clientID)"
+        switch proof {
+        case .federatedTokenFile(let path):
+            return base + ":" + (Self.read(path).flatMap(JWT.init)?.string("sub") ?? "unknown-subject")
+        case .ciFederatedToken(.azurePipelines(_, _, let connection)):
+            return base + ":" + connection
+        default:
+            return base
+        }
     }
 
     public var proofMaterial: [UInt8]? {
@@ -46,6 +56,7 @@ public struct ClientCredentialsSource: IdentitySource {
         case .secret(let secret): Array(secret.utf8)
         case .certificate(let path, let password):
             ((try? FileDescriptorReader.contents(of: path, limit: 1 << 20)) ?? []) + [0] + Array((password ?? "").utf8)
+        case .ciFederatedToken(let ci): Array(ci.jobCredential.utf8)
         case .federatedTokenFile: nil
         }
     }
@@ -69,6 +80,8 @@ public struct ClientCredentialsSource: IdentitySource {
         case .federatedTokenFile(let path):
             guard let assertion = Self.read(path) else { throw .unreadableFile(variable: "AZURE_FEDERATED_TOKEN_FILE", path: path) }
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
+        case .ciFederatedToken(let ci):
+            fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", try await ci.fetch(context: context))]
         case .certificate(let path, let password):
             let assertion = try context.connection.signer.assertion(
                 certificatePath: path, password: password, clientID: clientID, audience: tokenURL, now: context.now())
@@ -168,6 +181,8 @@ extension IdentityKind {
         case .servicePrincipalSecret: "service principal (AZURE_CLIENT_SECRET)"
         case .servicePrincipalCertificate: "service principal (AZURE_CLIENT_CERTIFICATE_PATH)"
         case .workloadIdentity: "workload identity (AZURE_FEDERATED_TOKEN_FILE)"
+        case .githubActions: "GitHub Actions OIDC (ACTIONS_ID_TOKEN_REQUEST_URL)"
+        case .azurePipelines: "Azure Pipelines OIDC (SYSTEM_OIDCREQUESTURI)"
         case .managedIdentity: "managed identity"
         case .signedInUser: "signed-in user (docker-credential-acr login)"
         case .azureCLI: "Azure CLI"

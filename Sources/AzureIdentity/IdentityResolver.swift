@@ -1,4 +1,7 @@
 import SystemIO
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the per-registry configuration may pin; nil fields fall back to the environment.
 public struct IdentitySettings: Sendable, Equatable {
@@ -24,8 +27,9 @@ public struct IdentityCandidate: Sendable {
 }
 
 /// Finds the identity sources from the Azure SDKs' standard variables, in the documented order (that of
-/// the SDKs' DefaultAzureCredential): service principal with secret, with certificate, workload identity,
-/// managed identity, a person's `docker-credential-acr login`, Azure CLI. Which of them is used is the
+/// the SDKs' DefaultAzureCredential, with the CI services' OIDC tokens after workload identity): service
+/// principal with secret, with certificate, workload identity, GitHub Actions, Azure Pipelines, managed
+/// identity, a person's `docker-credential-acr login`, Azure CLI. Which of them is used is the
 /// resolution's decision (`CredentialResolver`): the first that is there, skipping those that are not.
 public struct IdentityResolver {
     public let environment: [String: String]
@@ -34,15 +38,18 @@ public struct IdentityResolver {
     public let isAzureVM: Bool
     /// Where `docker-credential-acr login` kept a sign-in; nil where no store is at hand.
     public let signIns: (any SignInKeeper)?
+    /// Whether the Azure Arc agent is installed, which serves a managed identity without any variable.
+    public let hasArcAgent: Bool
 
     public init(
         environment: [String: String], cloud: AzureCloud, isAzureVM: Bool = IdentityResolver.detectAzureVM(),
-        signIns: (any SignInKeeper)? = nil
+        signIns: (any SignInKeeper)? = nil, hasArcAgent: Bool = access(AzureArcKeyFile.agent, F_OK) == 0
     ) {
         self.environment = environment
         self.cloud = cloud
         self.isAzureVM = isAzureVM
         self.signIns = signIns
+        self.hasArcAgent = hasArcAgent
     }
 
     public static let imdsVariable = "DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT"
@@ -101,23 +108,23 @@ public struct IdentityResolver {
             return use(
                 ClientCredentialsSource(tenantID: tenant, clientID: clientID, proof: proof, authorityHost: authority),
                 "AZURE_TENANT_ID, AZURE_CLIENT_ID and \(variable) are set")
+        case .githubActions:
+            guard let url = value("ACTIONS_ID_TOKEN_REQUEST_URL"), let token = value("ACTIONS_ID_TOKEN_REQUEST_TOKEN") else {
+                return skip(value("GITHUB_ACTIONS") == "true"
+                    ? "ACTIONS_ID_TOKEN_REQUEST_URL is not set: the job lacks `permissions: id-token: write`"
+                    : "not a GitHub Actions job (ACTIONS_ID_TOKEN_REQUEST_URL is not set)")
+            }
+            guard let tenant, let clientID else { return skip(missing(["AZURE_TENANT_ID", "AZURE_CLIENT_ID"])) }
+            try EndpointPolicy.check(url, variable: "ACTIONS_ID_TOKEN_REQUEST_URL")
+            return use(
+                ClientCredentialsSource(
+                    tenantID: tenant, clientID: clientID, proof: .ciFederatedToken(.githubActions(requestURL: url, requestToken: token)),
+                    authorityHost: authority),
+                "ACTIONS_ID_TOKEN_REQUEST_URL, AZURE_TENANT_ID and AZURE_CLIENT_ID are set")
+        case .azurePipelines:
+            return try azurePipelines(settings, authority: authority, pinned: pinned)
         case .managedIdentity:
-            if let url = value("IDENTITY_ENDPOINT"), let header = value("IDENTITY_HEADER") {
-                try EndpointPolicy.check(url, variable: "IDENTITY_ENDPOINT", allowLinkLocal: true)
-                return use(
-                    ManagedIdentitySource(endpoint: .appService(url: url, header: header), clientID: clientID),
-                    "IDENTITY_ENDPOINT and IDENTITY_HEADER are set (App Service, Container Apps, Functions)")
-            }
-            if let url = value(Self.imdsVariable) {
-                try EndpointPolicy.check(url, variable: Self.imdsVariable)
-                return use(ManagedIdentitySource(endpoint: .imds(url: url), clientID: clientID), "\(Self.imdsVariable) is set")
-            }
-            if isAzureVM || pinned {
-                return use(
-                    ManagedIdentitySource(endpoint: .imds(url: ManagedIdentitySource.imdsURL), clientID: clientID),
-                    isAzureVM ? "this machine is an Azure VM" : "the configuration file asks for it")
-            }
-            return skip("not an Azure VM, and neither IDENTITY_ENDPOINT nor \(Self.imdsVariable) is set")
+            return try managedIdentity(clientID: clientID, pinned: pinned)
         case .signedInUser:
             if let signIn = try signIns?.signIn(authorityHost: authority) {
                 return use(SignedInUserSource(signIn: signIn), "signed in as \(signIn.username) with `docker-credential-acr login`")
@@ -134,6 +141,91 @@ public struct IdentityResolver {
                 return skip("`az` is not logged in (\(notLoggedIn.reason), `az login` logs it in)")
             }
         }
+    }
+
+    /// An AzureCLI@2 (or AzurePowerShell) task of a service connection with workload identity federation:
+    /// the ids of the connection's app in `AZURESUBSCRIPTION_*`, else in the `AZURE_*` variables.
+    private func azurePipelines(_ settings: IdentitySettings, authority: String, pinned: Bool) throws(AzureIdentityError) -> IdentityCandidate {
+        let kind = IdentityKind.azurePipelines
+        let needed = ["SYSTEM_OIDCREQUESTURI", "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"]
+        guard let uri = value(needed[0]), let connection = value(needed[1]) else {
+            let absent = needed.filter { value($0) == nil }
+            return IdentityCandidate(
+                kind: kind, source: nil,
+                reason: "not an Azure Pipelines task of a service connection (\(absent.joined(separator: " and ")) \(absent.count == 1 ? "is" : "are") not set)", pinned: pinned)
+        }
+        guard let tenant = settings.tenant ?? value("AZURESUBSCRIPTION_TENANT_ID") ?? value("AZURE_TENANT_ID"),
+              let clientID = settings.clientID ?? value("AZURESUBSCRIPTION_CLIENT_ID") ?? value("AZURE_CLIENT_ID")
+        else {
+            return IdentityCandidate(
+                kind: kind, source: nil,
+                reason: "AZURESUBSCRIPTION_TENANT_ID and AZURESUBSCRIPTION_CLIENT_ID (or AZURE_TENANT_ID and AZURE_CLIENT_ID) are not set", pinned: pinned)
+        }
+        // The task is there; without the job's token it cannot ask for the OIDC token.
+        guard let token = value("SYSTEM_ACCESSTOKEN") else {
+            throw .incompleteSetup(
+                kind, cause: "SYSTEM_ACCESSTOKEN is not set: a pipeline step does not get the job's access token unless it is mapped",
+                fix: "map it in the step: `env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)`")
+        }
+        try EndpointPolicy.check(uri, variable: "SYSTEM_OIDCREQUESTURI")
+        let source = ClientCredentialsSource(
+            tenantID: tenant, clientID: clientID,
+            proof: .ciFederatedToken(.azurePipelines(requestURI: uri, accessToken: token, serviceConnectionID: connection)),
+            authorityHost: authority)
+        return IdentityCandidate(kind: kind, source: source, reason: "SYSTEM_OIDCREQUESTURI and AZURESUBSCRIPTION_SERVICE_CONNECTION_ID are set", pinned: pinned)
+    }
+
+    /// The host's managed-identity endpoint, in MSAL's order of detection.
+    private func managedIdentity(clientID: String?, pinned: Bool) throws(AzureIdentityError) -> IdentityCandidate {
+        func use(_ endpoint: ManagedIdentitySource.Endpoint, _ reason: String, clientID: String? = clientID) -> IdentityCandidate {
+            IdentityCandidate(kind: .managedIdentity, source: ManagedIdentitySource(endpoint: endpoint, clientID: clientID), reason: reason, pinned: pinned)
+        }
+        let identityEndpoint = value("IDENTITY_ENDPOINT"), msiEndpoint = value("MSI_ENDPOINT")
+        if let url = identityEndpoint, let header = value("IDENTITY_HEADER") {
+            if value("IDENTITY_SERVER_THUMBPRINT") != nil {
+                throw .incompleteSetup(
+                    .managedIdentity, cause: "Service Fabric's managed identity (IDENTITY_SERVER_THUMBPRINT is set) is not supported yet",
+                    fix: "use a service principal or workload identity on Service Fabric")
+            }
+            try EndpointPolicy.check(url, variable: "IDENTITY_ENDPOINT", allowLinkLocal: true)
+            return use(.appService(url: url, header: header), "IDENTITY_ENDPOINT and IDENTITY_HEADER are set (App Service, Container Apps, Functions, Automation)")
+        }
+        if let url = msiEndpoint {
+            try EndpointPolicy.check(url, variable: "MSI_ENDPOINT", allowLinkLocal: true)
+            if let secret = value("MSI_SECRET") {
+                return use(.azureML(url: url, secret: secret, defaultClientID: value("DEFAULT_IDENTITY_CLIENT_ID")),
+                           "MSI_ENDPOINT and MSI_SECRET are set (Azure Machine Learning)")
+            }
+            try noUserAssigned(clientID, host: "Cloud Shell")
+            return use(.cloudShell(url: url), "MSI_ENDPOINT is set (Cloud Shell)")
+        }
+        if let url = identityEndpoint, value("IMDS_ENDPOINT") != nil {
+            try EndpointPolicy.check(url, variable: "IDENTITY_ENDPOINT")
+            try noUserAssigned(clientID, host: "Azure Arc")
+            return use(.azureArc(url: url), "IDENTITY_ENDPOINT and IMDS_ENDPOINT are set (Azure Arc)")
+        }
+        if hasArcAgent {
+            try noUserAssigned(clientID, host: "Azure Arc")
+            return use(.azureArc(url: ManagedIdentitySource.arcURL), "the Azure Arc agent is installed (\(AzureArcKeyFile.agent))")
+        }
+        if let url = value(Self.imdsVariable) {
+            try EndpointPolicy.check(url, variable: Self.imdsVariable)
+            return use(.imds(url: url), "\(Self.imdsVariable) is set")
+        }
+        if isAzureVM || pinned {
+            return use(.imds(url: ManagedIdentitySource.imdsURL), isAzureVM ? "this machine is an Azure VM" : "the configuration file asks for it")
+        }
+        return IdentityCandidate(
+            kind: .managedIdentity, source: nil,
+            reason: "not an Azure VM, and none of IDENTITY_ENDPOINT, MSI_ENDPOINT or \(Self.imdsVariable) is set", pinned: pinned)
+    }
+
+    /// Cloud Shell and Arc have only the one identity, as MSAL holds: a client id is a mistake to report.
+    private func noUserAssigned(_ clientID: String?, host: String) throws(AzureIdentityError) {
+        guard clientID != nil else { return }
+        throw .incompleteSetup(
+            .managedIdentity, cause: "\(host) has only its own managed identity, but AZURE_CLIENT_ID asks for a user-assigned one",
+            fix: "unset AZURE_CLIENT_ID (or the configuration's clientId) on \(host)")
     }
 
     /// `AZURE_AUTHORITY_HOST` (the workload-identity webhook sets it, with a trailing slash), else the cloud's.

@@ -40,6 +40,10 @@ public enum IdentityKind: String, CaseIterable, Sendable {
     case servicePrincipalSecret = "service-principal"
     case servicePrincipalCertificate = "certificate"
     case workloadIdentity = "workload-identity"
+    /// A GitHub Actions job's OIDC token (`permissions: id-token: write`), federated with an app registration.
+    case githubActions = "github-actions"
+    /// An Azure Pipelines service connection with workload identity federation.
+    case azurePipelines = "azure-pipelines"
     case managedIdentity = "managed-identity"
     /// A person's sign-in with `docker-credential-acr login`.
     case signedInUser = "signed-in-user"

@@ -1,16 +1,36 @@
 import FoundationEssentials
 import HTTPTransport
 
-/// A managed identity: App Service / Container Apps' identity endpoint, or a VM's instance metadata
-/// service (IMDS). Requests never go through a proxy.
+/// A managed identity, from the endpoint of the Azure host this runs on, each asked as Microsoft's SDKs
+/// (MSAL) ask it. Requests never go through a proxy.
 public struct ManagedIdentitySource: IdentitySource {
     public enum Endpoint: Sendable, Equatable {
-        /// `IDENTITY_ENDPOINT` and the secret `IDENTITY_HEADER` of App Service and Container Apps.
+        /// `IDENTITY_ENDPOINT` and the secret `IDENTITY_HEADER` of App Service, Container Apps, Functions
+        /// and Azure Automation.
         case appService(url: String, header: String)
+        /// `MSI_ENDPOINT` and `MSI_SECRET` of Azure Machine Learning; its default identity's client id
+        /// (`DEFAULT_IDENTITY_CLIENT_ID`) is asked for when none is named.
+        case azureML(url: String, secret: String, defaultClientID: String?)
+        /// `MSI_ENDPOINT` alone: Cloud Shell, which gives the signed-in user's token.
+        case cloudShell(url: String)
+        /// The Azure Arc agent (himds), which answers a first request with a challenge: a key file to read.
+        case azureArc(url: String)
         case imds(url: String)
+
+        var host: String {
+            switch self {
+            case .appService: "App Service"
+            case .azureML: "Azure Machine Learning"
+            case .cloudShell: "Cloud Shell"
+            case .azureArc: "Azure Arc"
+            case .imds: "IMDS"
+            }
+        }
     }
 
     public static let imdsURL = "http://169.254.169.254/metadata/identity/oauth2/token"
+    /// The Arc agent's endpoint when `IDENTITY_ENDPOINT` does not name it.
+    public static let arcURL = "http://127.0.0.1:40342/metadata/identity/oauth2/token"
 
     public let endpoint: Endpoint
     /// A user-assigned identity's client id; nil for the system-assigned (or only) identity.
@@ -29,28 +49,68 @@ public struct ManagedIdentitySource: IdentitySource {
     public var cacheIdentity: String { "managed-identity:\(clientID ?? "default")" }
     public var tenant: String? { nil }
 
-    public func token(resource: String, context: IdentityContext) async throws(AzureIdentityError) -> AzureADToken {
+    /// The request for `resource`, and the statuses retried besides 429 and 5xx.
+    func request(resource: String) -> (HTTPRequest, retryingAlso: Set<Int>) {
         var query = [("resource", resource)]
-        if let clientID { query.append(("client_id", clientID)) }
-        let request: HTTPRequest
-        // IMDS answers 404 and 410 while it starts up (documented); retry those too.
-        let extraRetries: Set<Int>
+        func get(_ url: String, _ version: String, _ headers: [(String, String)]) -> HTTPRequest {
+            HTTPRequest(method: .get, url: url + "?" + FormEncoding.encode([("api-version", version)] + query), headers: headers)
+        }
         switch endpoint {
         case .appService(let url, let header):
-            request = HTTPRequest(
-                method: .get, url: url + "?" + FormEncoding.encode([("api-version", "2019-08-01")] + query),
-                headers: [("X-IDENTITY-HEADER", header)])
-            extraRetries = []
+            if let clientID { query.append(("client_id", clientID)) }
+            // Metadata as MSAL sends it: Azure Automation, which sets the same variables, requires it.
+            return (get(url, "2019-08-01", [("X-IDENTITY-HEADER", header), ("Metadata", "true")]), [])
+        case .azureML(let url, let secret, let defaultClientID):
+            if let id = clientID ?? defaultClientID { query.append(("clientid", id)) }
+            return (get(url, "2017-09-01", [("secret", secret)]), [])
+        case .cloudShell(let url):
+            return (.form(url, query, headers: [("Metadata", "true")]), [])
+        case .azureArc(let url):
+            return (get(url, "2020-06-01", [("Metadata", "true")]), [])
         case .imds(let url):
-            request = HTTPRequest(
-                method: .get, url: url + "?" + FormEncoding.encode([("api-version", "2018-02-01")] + query),
-                headers: [("Metadata", "true")])
-            extraRetries = [404, 410]
+            if let clientID { query.append(("client_id", clientID)) }
+            // IMDS answers 404 while it starts and 410 while it is updated (documented); retry those too.
+            return (get(url, "2018-02-01", [("Metadata", "true")]), [404, 410])
         }
-        let response: HTTPResponse
+    }
+
+    public func token(resource: String, context: IdentityContext) async throws(AzureIdentityError) -> AzureADToken {
+        var (request, extraRetries) = request(resource: resource)
+        var response = try await send(request, retryingAlso: extraRetries, context: context)
+        if case .azureArc = endpoint, response.status == 401 {
+            let key = try AzureArcKeyFile.read(challenge: response.header("WWW-Authenticate"))
+            request.headers.append(("Authorization", "Basic \(key)"))
+            response = try await send(request, retryingAlso: [], context: context)
+        }
+        let body = Data(response.body)
+        if response.status == 200, let answer = try? JSONDecoder().decode(Answer.self, from: body) {
+            let now = context.now()
+            return AzureADToken(
+                accessToken: answer.access_token,
+                expiresOn: answer.expires_on.flatMap(ExpiryTime.seconds) ?? answer.expires_in.map { now + $0.value }, now: now)
+        }
+        // A 200 that is not a token is a broken answer, not a refusal.
+        guard response.status != 200 else { throw .unexpectedAnswer(source: kind.label, status: 200) }
+        let failure = try? JSONDecoder().decode(Failure.self, from: body)
+        let message = ServerText.clean(failure?.error_description ?? failure?.message ?? failure?.error ?? "no error message")
+        guard case .imds = endpoint else { throw .managedIdentityRejected(status: response.status, message: message) }
+        // IMDS's answer on a VM without an identity. A user-assigned identity asked for by id that is not
+        // there is a mistake to report, not an absence.
+        if response.status == 400, clientID == nil {
+            throw .unavailable(
+                .managedIdentity, reason: "IMDS answered 400 (\(message)): no managed identity is assigned to this VM",
+                fix: "assign one to the VM (az vm identity assign), or configure another identity")
+        }
+        if response.status == 410 { throw .imdsUpdating }
+        throw .managedIdentityRejected(status: response.status, message: message)
+    }
+
+    private func send(
+        _ request: HTTPRequest, retryingAlso extraRetries: Set<Int>, context: IdentityContext
+    ) async throws(AzureIdentityError) -> HTTPResponse {
         do {
             let probe = if case .imds = endpoint { Self.imdsProbeTimeout } else { Duration?.none }
-            response = try await context.budget.send(request, via: context.transport, retryingAlso: extraRetries, probe: probe)
+            return try await context.budget.send(request, via: context.transport, retryingAlso: extraRetries, probe: probe)
         } catch .noAnswerToProbe(let cause) {
             throw .unavailable(
                 .managedIdentity, reason: "IMDS did not answer (\(cause)): this is not an Azure VM, or something blocks its address",
@@ -58,38 +118,20 @@ public struct ManagedIdentitySource: IdentitySource {
         } catch {
             throw .network(source: kind.label, error)
         }
-        let body = Data(response.body)
-        if response.status == 200, let answer = try? JSONDecoder().decode(Answer.self, from: body) {
-            let now = context.now()
-            return AzureADToken(
-                accessToken: answer.access_token,
-                expiresOn: answer.expires_on?.value ?? answer.expires_in.map { now + $0.value }, now: now)
-        }
-        // A 200 that is not a token is a broken answer, not a refusal.
-        guard response.status != 200 else { throw .unexpectedAnswer(source: kind.label, status: 200) }
-        let failure = try? JSONDecoder().decode(Failure.self, from: body)
-        let message = ServerText.clean(failure?.error_description ?? failure?.message ?? failure?.error ?? "no error message")
-        // IMDS's answer on a VM without an identity. A user-assigned identity asked for by id that is not
-        // there is a mistake to report, not an absence.
-        if case .imds = endpoint, response.status == 400, clientID == nil {
-            throw .unavailable(
-                .managedIdentity, reason: "IMDS answered 400 (\(message)): no managed identity is assigned to this VM",
-                fix: "assign one to the VM (az vm identity assign), or configure another identity")
-        }
-        throw .managedIdentityRejected(status: response.status, message: message)
     }
 
-    /// IMDS sends every field as a string; App Service sends `expires_on` as a number, a numeric string
-    /// or (older versions) a date string, which is left to the token's own `exp`.
+    /// IMDS and Arc send every field as a string; the other hosts send `expires_on` as a number, a numeric
+    /// string or a date (`ExpiryTime`).
     private struct Answer: Decodable {
         var access_token: String
-        var expires_on: FlexibleNumber?
+        var expires_on: String?
         var expires_in: FlexibleNumber?
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             access_token = try container.decode(String.self, forKey: .access_token)
-            expires_on = try? container.decodeIfPresent(FlexibleNumber.self, forKey: .expires_on)
+            expires_on = (try? container.decodeIfPresent(String.self, forKey: .expires_on))
+                ?? (try? container.decodeIfPresent(FlexibleNumber.self, forKey: .expires_on)).flatMap { $0.map { String($0.value) } }
             expires_in = try? container.decodeIfPresent(FlexibleNumber.self, forKey: .expires_in)
         }
 

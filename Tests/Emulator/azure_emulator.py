@@ -48,11 +48,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 JSON_TYPE = "application/json; charset=utf-8"
-ENDPOINTS = ("aad_token", "aad_devicecode", "imds", "appservice", "acr_challenge", "acr_exchange", "acr_token")
+ENDPOINTS = ("aad_token", "aad_devicecode", "imds", "appservice", "automation", "azureml", "cloudshell", "arc",
+             "github_oidc", "pipelines_oidc", "acr_challenge", "acr_exchange", "acr_token")
 # device_code: how long a device code waits for the person (AAD: 15 minutes); device_interval: the seconds between
 # polls the devicecode answer asks for (AAD: 5); aad_refresh: a refresh token's inactivity lifetime (AAD: 90 days).
 DEFAULT_LIFETIMES = {"aad": 3599, "managed_identity": 86399, "acr_refresh": 10800, "acr_access": 1200,
-                     "device_code": 900, "device_interval": 5, "aad_refresh": 7776000}
+                     "device_code": 900, "device_interval": 5, "aad_refresh": 7776000, "ci_oidc": 300}
 # Audiences ACR accepts in an AAD access token presented to /oauth2/exchange.
 ACR_AAD_AUDIENCES = {"https://containerregistry.azure.net", "https://management.azure.com/",
                      "https://management.core.windows.net/"}
@@ -85,13 +86,18 @@ FAULT_KINDS = ("malformed", "truncated", "slow", "firewall", "no_refresh_token",
                # that is not a JWT.
                "redirect", "stall_body", "drip_body", "oversized", "gzip_bomb", "not_jwt",
                # An error whose message echoes the whole request (headers and body) between terminal escapes.
-               "echo")
+               "echo",
+               # Azure Arc: a challenge naming `location` as its key file instead of one in the key folder.
+               "realm")
 FIREWALL_BODY = {"errors": [{"code": "DENIED", "message": "client with IP '127.0.0.1' is not allowed access. "
                              "Refer https://aka.ms/acr/firewall to grant access."}]}
 # What a client sees of a body that broke off mid-way ("malformed" fault): a 200 that is not JSON.
 MALFORMED_BODIES = {"aad_token": b'{"token_type":"Bearer","expires_in":35', "imds": b'{"access_token":"eyJ0eX',
                     "aad_devicecode": b'{"user_code":"FQK7T3X9M","device_code":"DAQABIQ',
-                    "appservice": b'{"access_token":"eyJ0eX', "acr_challenge": b'{"errors":[{"code":"UNAUTH',
+                    "appservice": b'{"access_token":"eyJ0eX', "automation": b'{"access_token":"eyJ0eX',
+                    "azureml": b'{"access_token":"eyJ0eX', "cloudshell": b'{"access_token":"eyJ0eX',
+                    "arc": b'{"access_token":"eyJ0eX', "github_oidc": b'{"count":1,"val',
+                    "pipelines_oidc": b'{"oidcTok', "acr_challenge": b'{"errors":[{"code":"UNAUTH',
                     "acr_exchange": b'{"refresh_tok', "acr_token": b'{"access_tok'}
 
 
@@ -259,6 +265,17 @@ class Directory:
         self.anonymous_pull = {server for server, spec in config.get("registries", {}).items()
                                if (spec or {}).get("anonymous_pull")}
         self.identity_header = config.get("identity_header", "emulator-identity-header")
+        # Azure Machine Learning's MSI_SECRET; the GitHub job's request token and the OIDC subject it gets; the
+        # Azure Pipelines job's System.AccessToken and its service connections (id -> OIDC subject).
+        self.msi_secret = config.get("msi_secret", "emulator-msi-secret")
+        self.github = config.get("github", {"request_token": "emulator-github-request-token",
+                                            "subject": "repo:contoso/app:ref:refs/heads/main"})
+        self.pipelines = config.get("pipelines", {"access_token": "emulator-system-access-token",
+                                                  "organization_id": "e0e0e0e0-0000-0000-0000-00000000000e",
+                                                  "service_connections": {}})
+        # Given, this emulator plays the Azure Arc agent at IMDS's path, writing its key files in this folder.
+        self.arc_key_dir = config.get("arc_key_dir")
+        self.arc = self.arc_key_dir is not None
         self.acr_issuer = config.get("acr_issuer", "Azure Container Registry")
 
     def app(self, tenant, client_id):
@@ -295,6 +312,9 @@ class Emulator:
         self.device_codes = {}
         self.refresh_tokens = {}
         self.log_file = open(os.path.join(state_dir, "requests.log"), "a", encoding="utf-8")
+        # The managed-identity hosts' expires_on form (set_expires_on), and the key files Arc issued.
+        self.expires_on_format = "epoch_string"
+        self.arc_keys = {}
 
     def count(self, endpoint):
         with self.lock:
@@ -324,6 +344,7 @@ class Emulator:
             self.lifetimes = dict(DEFAULT_LIFETIMES)
             self.device_codes = {}
             self.refresh_tokens = {}
+            self.expires_on_format = "epoch_string"
 
     def log(self, entry):
         line = json.dumps(entry, separators=(",", ":")) + "\n"
@@ -940,11 +961,149 @@ def appservice(em, call):
     identity, error = choose_managed_identity(em, call.arg("client_id"),
                                               call.arg("principal_id") or call.arg("object_id"),
                                               call.arg("mi_res_id"))
+    if call.arg("api-version") != "2019-08-01":
+        return failure("api-version 2019-08-01 is required")
     if error:
         return failure(error)
-    token, _, exp, _ = managed_identity_token(em, call, identity, resource)
-    return json_reply(200, {"access_token": token, "expires_on": str(exp), "resource": resource,
-                            "token_type": "Bearer", "client_id": identity.client_id})
+    return host_token_reply(em, call, identity, resource, client_id=identity.client_id)
+
+
+# ---------------------------------------------------------------------------------------------------
+# 3b. The other managed-identity hosts (MSAL's detection order), and the CI services' OIDC tokens
+# ---------------------------------------------------------------------------------------------------
+
+def expires_on_text(em, exp):
+    """`expires_on` in the form the managed-identity hosts' answers are set to send (MSAL accepts each)."""
+    form = em.expires_on_format
+    if form == "epoch_number":
+        return exp
+    if form == "date":  # older App Service versions, UTC
+        return datetime.fromtimestamp(exp, timezone.utc).strftime("%m/%d/%Y %H:%M:%S +00:00")
+    if form == "rfc3339":
+        return datetime.fromtimestamp(exp, timezone.utc).isoformat()
+    return str(exp)
+
+
+def host_token_reply(em, call, identity, resource, **extra):
+    token, iat, exp, lifetime = managed_identity_token(em, call, identity, resource)
+    return json_reply(200, {"access_token": token, "expires_on": expires_on_text(em, exp), "resource": resource,
+                            "token_type": "Bearer", **extra})
+
+
+def automation(em, call):
+    """Azure Automation: App Service's request, which it answers only with `Metadata: true` as well."""
+    if (call.headers.get("Metadata") or "").lower() != "true":
+        return json_reply(400, {"statusCode": 400, "message": "Required metadata header not specified"})
+    return appservice(em, call)
+
+
+def azureml(em, call):
+    """Azure Machine Learning compute: `GET $MSI_ENDPOINT?api-version=2017-09-01&resource=…&clientid=…`, header
+    `secret: $MSI_SECRET`."""
+    if call.headers.get("secret") != em.directory.msi_secret:
+        return json_reply(401, {"error": "unauthorized", "message": "Missing or invalid secret header"})
+    if call.arg("api-version") != "2017-09-01" or not call.arg("resource"):
+        return json_reply(400, {"error": "invalid_request", "message": "api-version 2017-09-01 and resource are required"})
+    identity, error = choose_managed_identity(em, call.arg("clientid"), None, None)
+    if error:
+        return json_reply(400, {"error": "invalid_request", "message": error})
+    return host_token_reply(em, call, identity, call.arg("resource"), client_id=identity.client_id)
+
+
+def cloudshell(em, call):
+    """Cloud Shell: `POST $MSI_ENDPOINT`, form `resource=…`, `Metadata: true`; the signed-in user's one identity."""
+    if (call.headers.get("Metadata") or "").lower() != "true":
+        return json_reply(400, {"error": "invalid_request", "error_description": "Required metadata header not specified"})
+    resource = call.field("resource")
+    if not resource:
+        return json_reply(400, {"error": "invalid_request", "error_description": "resource is required"})
+    identity, error = choose_managed_identity(em, None, None, None)
+    if error:
+        return json_reply(400, {"error": "invalid_request", "error_description": error})
+    lifetime = em.lifetime("managed_identity")
+    return host_token_reply(em, call, identity, resource, expires_in=str(lifetime))
+
+
+def arc(em, call):
+    """The Azure Arc agent (himds): a request without `Authorization` gets 401 and `WWW-Authenticate: Basic
+    realm=<key file>`, a new file of random bytes in the agent's folder; the same request with `Authorization:
+    Basic <those bytes>` gets IMDS's answer, and the file is used up."""
+    if (call.headers.get("Metadata") or "").lower() != "true" or call.arg("api-version") != "2020-06-01":
+        return json_reply(400, {"error": "invalid_request",
+                                "error_description": "Metadata: true and api-version 2020-06-01 are required"})
+    if not call.arg("resource"):
+        return json_reply(400, {"error": "invalid_request", "error_description": "Required audience parameter not specified"})
+    if call.arg("client_id") or call.arg("object_id") or call.arg("msi_res_id"):
+        return json_reply(400, {"error": "invalid_request",
+                                "error_description": "User assigned identities are not supported on Azure Arc"})
+    scheme, _, key = (call.headers.get("Authorization") or "").partition(" ")
+    if scheme.lower() != "basic":
+        if call.fault and call.fault["kind"] == "realm":
+            path = call.fault["location"]
+        else:
+            path = os.path.join(em.directory.arc_key_dir, f"{uuid.uuid4()}.key")
+            secret = b64url(os.urandom(32))
+            with open(path, "w", encoding="ascii") as out:
+                out.write(secret)
+            with em.lock:
+                em.arc_keys[secret] = path
+        return json_reply(401, {"error": "unauthorized", "error_description": "Basic challenge"},
+                          headers={"WWW-Authenticate": f"Basic realm={path}"})
+    with em.lock:
+        path = em.arc_keys.pop(key.strip(), None)
+    if path is None:
+        return json_reply(401, {"error": "unauthorized", "error_description": "Invalid key"})
+    os.remove(path)
+    identity, error = choose_managed_identity(em, None, None, None)
+    if error:
+        return json_reply(400, {"error": "invalid_request", "error_description": error})
+    token, iat, exp, lifetime = managed_identity_token(em, call, identity, call.arg("resource"))
+    return json_reply(200, {"access_token": token, "expires_in": str(lifetime), "expires_on": str(exp),
+                            "ext_expires_in": str(lifetime), "not_before": str(iat), "resource": call.arg("resource"),
+                            "token_type": "Bearer"})
+
+
+def oidc_token_claims(issuer, subject, audience, lifetime, **extra):
+    iat = int(time.time())
+    return {"iss": issuer, "sub": subject, "aud": audience, "iat": iat, "nbf": iat, "exp": iat + lifetime,
+            "jti": str(uuid.uuid4()), **extra}
+
+
+def github_oidc(em, call):
+    """GitHub Actions' ID token endpoint: `GET $ACTIONS_ID_TOKEN_REQUEST_URL&audience=…` with `Authorization: Bearer
+    $ACTIONS_ID_TOKEN_REQUEST_TOKEN` → `{"count": …, "value": <JWT>}`, a token of a few minutes."""
+    github = em.directory.github
+    if (call.headers.get("Authorization") or "") != f"Bearer {github['request_token']}":
+        return json_reply(401, {"message": "Bad credentials"})
+    audience = call.arg("audience") or "https://github.com/contoso"
+    repository = github["subject"].split(":")[1] if ":" in github["subject"] else "contoso/app"
+    claims = oidc_token_claims("https://token.actions.githubusercontent.com", github["subject"], audience,
+                               em.lifetime("ci_oidc"), repository=repository, ref="refs/heads/main",
+                               run_id=str(int(time.time())))
+    token = em.signer.sign(claims)
+    return json_reply(200, {"count": len(token), "value": token})
+
+
+def pipelines_oidc(em, call):
+    """Azure Pipelines' OIDC endpoint: `POST $SYSTEM_OIDCREQUESTURI?api-version=7.1&serviceConnectionId=<id>` with
+    `Authorization: Bearer $SYSTEM_ACCESSTOKEN` and `Content-Type: application/json` → `{"oidcToken": <JWT>}`. An
+    unauthorised request is redirected to a sign-in page unless `X-TFS-FedAuthRedirect: Suppress` asks for a 401."""
+    pipelines = em.directory.pipelines
+    if (call.headers.get("Authorization") or "") != f"Bearer {pipelines['access_token']}":
+        if (call.headers.get("X-TFS-FedAuthRedirect") or "").lower() == "suppress":
+            return json_reply(401, {"message": "TF400813: The user '' is not authorized to access this resource."})
+        return json_reply(302, {}, {"Location": "https://spsprodweu5.vssps.visualstudio.com/_signin"})
+    if not (call.headers.get("Content-Type") or "").startswith("application/json"):
+        return json_reply(415, {"message": "Content-Type application/json is required"})
+    if not (call.arg("api-version") or "").startswith("7.1"):
+        return json_reply(400, {"message": "api-version 7.1 is required"})
+    subject = pipelines["service_connections"].get(call.arg("serviceConnectionId") or "")
+    if subject is None:
+        return json_reply(404, {"message": f"Service connection {call.arg('serviceConnectionId')} was not found."})
+    issuer = f"https://vstoken.dev.azure.com/{pipelines['organization_id']}"
+    token = em.signer.sign(oidc_token_claims(issuer, subject, call.arg("audience") or "api://AzureADTokenExchange",
+                                             em.lifetime("ci_oidc")))
+    return json_reply(200, {"oidcToken": token})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1110,6 +1269,8 @@ def control(em, call, action):
         return add_fault(em, call)
     if action == "lifetimes" and call.method == "POST":
         return set_lifetimes(em, call)
+    if action == "expires-on" and call.method == "POST":
+        return set_expires_on(em, call)
     if action == "federated-token" and call.method == "GET":
         return federated_token(em, call)
     if action == "aad-token" and call.method == "GET":
@@ -1156,6 +1317,19 @@ def set_lifetimes(em, call):
     with em.lock:
         em.lifetimes.update(spec)
         return json_reply(200, dict(em.lifetimes))
+
+
+EXPIRES_ON_FORMATS = ("epoch_string", "epoch_number", "date", "rfc3339")
+
+
+def set_expires_on(em, call):
+    """`{"format": …}`: how App Service, Automation, Azure ML and Cloud Shell write `expires_on` until reset."""
+    spec = json_body(call)
+    if spec is None or spec.get("format") not in EXPIRES_ON_FORMATS:
+        return json_reply(400, {"error": f"format must be one of {', '.join(EXPIRES_ON_FORMATS)}"})
+    with em.lock:
+        em.expires_on_format = spec["format"]
+    return json_reply(200, spec)
 
 
 def int_arg(call, name, default):
@@ -1287,8 +1461,10 @@ def echo_reply(endpoint, handler, call):
     text = f"\x1b[31mAADSTS50000: echo\x07 {request}\x1b[0m"
     if endpoint in ("aad_token", "aad_devicecode"):
         return json_reply(400, {"error": "invalid_request", "error_description": text, "error_codes": [50000]})
-    if endpoint in ("imds", "appservice"):
+    if endpoint in ("imds", "appservice", "automation", "azureml", "cloudshell", "arc"):
         return json_reply(400, {"error": "invalid_request", "error_description": text})
+    if endpoint in ("github_oidc", "pipelines_oidc"):
+        return json_reply(400, {"message": text})
     return json_reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": text}]})
 
 
@@ -1309,8 +1485,12 @@ def default_error_body(endpoint, status):
                 "error_uri": "https://login.microsoftonline.com/error?code=90033"}
     if endpoint == "imds":
         return {"error": phrase.lower().replace(" ", "_"), "error_description": phrase}
-    if endpoint == "appservice":
+    if endpoint in ("appservice", "automation"):
         return {"statusCode": status, "message": phrase}
+    if endpoint in ("azureml", "cloudshell", "arc"):
+        return {"error": phrase.lower().replace(" ", "_"), "error_description": phrase}
+    if endpoint in ("github_oidc", "pipelines_oidc"):
+        return {"message": phrase}
     # Error codes of the Docker registry API, which ACR uses.
     code = {400: "UNSUPPORTED", 401: "UNAUTHORIZED", 403: "DENIED", 404: "NAME_UNKNOWN",
             429: "TOOMANYREQUESTS", 503: "UNAVAILABLE"}.get(status, "UNKNOWN")
@@ -1327,9 +1507,17 @@ def route(method, path, directory):
     if path.startswith("/_emulator/"):
         return "control", lambda em, call: control(em, call, path[len("/_emulator/"):]), ("GET", "POST")
     if path == "/metadata/identity/oauth2/token":
-        return "imds", imds, ("GET",)
-    if path == "/msi/token":
-        return "appservice", appservice, ("GET",)
+        # The Arc agent serves IMDS's path on its own port; an emulator given its key folder plays it.
+        return ("arc", arc, ("GET",)) if directory.arc else ("imds", imds, ("GET",))
+    hosts = {"/msi/token": ("appservice", appservice, ("GET",)),
+             "/automation/msi/token": ("automation", automation, ("GET",)),
+             "/azureml/msi/token": ("azureml", azureml, ("GET",)),
+             "/cloudshell/oauth2/token": ("cloudshell", cloudshell, ("POST",)),
+             "/github/idtoken": ("github_oidc", github_oidc, ("GET",))}
+    if path in hosts:
+        return hosts[path]
+    if path.endswith("/oidctoken") and path.startswith("/pipelines/"):
+        return "pipelines_oidc", pipelines_oidc, ("POST",)
     if len(parts) == 5 and parts[2:] == ["oauth2", "v2.0", "token"] and parts[1]:
         return "aad_token", lambda em, call: aad_token(em, call, parts[1]), ("POST",)
     if len(parts) == 5 and parts[2:] == ["oauth2", "v2.0", "devicecode"] and parts[1]:

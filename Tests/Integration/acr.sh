@@ -6,13 +6,17 @@ SP_ID=aaaaaaaa-0000-0000-0000-000000000001
 CERT_SP_ID=aaaaaaaa-0000-0000-0000-000000000002
 WI_ID=aaaaaaaa-0000-0000-0000-000000000003
 PULL_ONLY_ID=aaaaaaaa-0000-0000-0000-000000000004
+GH_ID=aaaaaaaa-0000-0000-0000-000000000005   # federated with a GitHub Actions repository
+ADO_ID=aaaaaaaa-0000-0000-0000-000000000006  # federated with an Azure Pipelines service connection
+ADO_CONNECTION=5c5c5c5c-0000-0000-0000-00000000005c
 MI_ID=bbbbbbbb-0000-0000-0000-000000000002
 REG=myregistry.azurecr.io
 REG2=otherreg1.azurecr.io
 ANON_REG=publicreg1.azurecr.io
 
 emulator_start() { # [DELAY_MS] : starts the emulator with the identities above (each answer DELAY_MS late, default 0) on
-  # $EMU_HOST (default 127.0.0.1); sets EMU (base URL), EMU_TLS and EMU_DIR
+  # $EMU_HOST (default 127.0.0.1) and $EMU_PORT (default: a free one), as the Azure Arc agent with $ARC_KEY_DIR;
+  # sets EMU (base URL), EMU_TLS and EMU_DIR
   EMU_DIR="$WORK/emulator"; mkdir -p "$EMU_DIR"
   openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=sp-cert -days 2 \
     -keyout "$EMU_DIR/sp-key.pem" -out "$EMU_DIR/sp-cert.pem" 2>/dev/null
@@ -20,9 +24,11 @@ emulator_start() { # [DELAY_MS] : starts the emulator with the identities above 
   CERT_PASSWORD=cert-password openssl pkcs8 -topk8 -v2 aes-256-cbc -in "$EMU_DIR/sp-key.pem" \
     -passout env:CERT_PASSWORD -out "$EMU_DIR/sp-key-encrypted.pem"
   cat "$EMU_DIR/sp-cert.pem" "$EMU_DIR/sp-key-encrypted.pem" >"$EMU_DIR/sp-encrypted.pem"
-  local e2e_registry="127.0.0.1:${ACR_REGISTRY_PORT:-5065}"
+  local e2e_registry="127.0.0.1:${ACR_REGISTRY_PORT:-5065}" arc=""
+  [ -z "${ARC_KEY_DIR:-}" ] || arc="\"arc_key_dir\": \"$ARC_KEY_DIR\","
   cat >"$EMU_DIR/config.json" <<JSON
 {
+  $arc
   "tenants": ["$TENANT"],
   "apps": [
     {"client_id": "$SP_ID", "object_id": "0a000000-0000-0000-0000-000000000001", "tenant": "$TENANT",
@@ -32,8 +38,14 @@ emulator_start() { # [DELAY_MS] : starts the emulator with the identities above 
     {"client_id": "$WI_ID", "object_id": "0a000000-0000-0000-0000-000000000003", "tenant": "$TENANT",
      "federated": [{"issuer": "https://oidc.emulator.local/", "subject": "system:serviceaccount:default:builder", "audience": "api://AzureADTokenExchange"}]},
     {"client_id": "$PULL_ONLY_ID", "object_id": "0a000000-0000-0000-0000-000000000004", "tenant": "$TENANT",
-     "secrets": [{"value": "pull-secret"}]}
+     "secrets": [{"value": "pull-secret"}]},
+    {"client_id": "$GH_ID", "object_id": "0a000000-0000-0000-0000-000000000005", "tenant": "$TENANT",
+     "federated": [{"issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/app:ref:refs/heads/main", "audience": "api://AzureADTokenExchange"}]},
+    {"client_id": "$ADO_ID", "object_id": "0a000000-0000-0000-0000-000000000006", "tenant": "$TENANT",
+     "federated": [{"issuer": "https://vstoken.dev.azure.com/e0e0e0e0-0000-0000-0000-00000000000e", "subject": "sc://contoso/app/acr-push", "audience": "api://AzureADTokenExchange"}]}
   ],
+  "pipelines": {"access_token": "emulator-system-access-token", "organization_id": "e0e0e0e0-0000-0000-0000-00000000000e",
+                "service_connections": {"$ADO_CONNECTION": "sc://contoso/app/acr-push"}},
   "managed_identities": [
     {"client_id": "$MI_ID", "object_id": "0b000000-0000-0000-0000-000000000002", "tenant": "$TENANT", "system_assigned": true}
   ],
@@ -42,7 +54,7 @@ emulator_start() { # [DELAY_MS] : starts the emulator with the identities above 
     {"upn": "bob@contoso.com", "name": "Bob", "object_id": "0c000000-0000-0000-0000-00000000000b", "tenant": "$TENANT"}
   ],
   "registries": {
-    "$REG": {"roles": {"$SP_ID": ["AcrPush"], "$CERT_SP_ID": ["AcrPull"], "$WI_ID": ["AcrPull"], "$MI_ID": ["AcrPull"], "$PULL_ONLY_ID": ["AcrPull"], "0c000000-0000-0000-0000-00000000000a": ["AcrPull"]}},
+    "$REG": {"roles": {"$SP_ID": ["AcrPush"], "$CERT_SP_ID": ["AcrPull"], "$WI_ID": ["AcrPull"], "$MI_ID": ["AcrPull"], "$PULL_ONLY_ID": ["AcrPull"], "$GH_ID": ["AcrPush"], "$ADO_ID": ["AcrPush"], "0c000000-0000-0000-0000-00000000000a": ["AcrPull"]}},
     "$REG2": {"roles": {"$SP_ID": ["AcrPull"]}},
     "$ANON_REG": {"roles": {"$SP_ID": ["AcrPull"]}, "anonymous_pull": true},
     "$e2e_registry": {"roles": {"$SP_ID": ["AcrPush"]}}
@@ -50,7 +62,7 @@ emulator_start() { # [DELAY_MS] : starts the emulator with the identities above 
 }
 JSON
   python3 "$here/../Emulator/azure_emulator.py" --config "$EMU_DIR/config.json" --state-dir "$EMU_DIR" --host "${EMU_HOST:-127.0.0.1}" \
-    --port-file "$EMU_DIR/port" --port 0 --delay-ms "${1:-0}" --tls-port-file "$EMU_DIR/tls-port" >"$EMU_DIR/emulator.log" 2>&1 &
+    --port-file "$EMU_DIR/port" --port "${EMU_PORT:-0}" --delay-ms "${1:-0}" --tls-port-file "$EMU_DIR/tls-port" >"$EMU_DIR/emulator.log" 2>&1 &
   EMU_PID=$!
   for _ in $(seq 500); do [ -s "$EMU_DIR/port" ] && break; sleep 0.02; done
   EMU="http://${EMU_HOST:-127.0.0.1}:$(cat "$EMU_DIR/port")"
@@ -69,6 +81,9 @@ acr_env() {
   while [ "$1" != "--" ]; do vars+=("$1"); shift; done; shift
   env -u AZURE_CLIENT_ID -u AZURE_CLIENT_SECRET -u AZURE_TENANT_ID -u AZURE_CLIENT_CERTIFICATE_PATH \
     -u AZURE_CLIENT_CERTIFICATE_PASSWORD -u AZURE_FEDERATED_TOKEN_FILE -u IDENTITY_ENDPOINT -u IDENTITY_HEADER -u DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT \
+    -u IDENTITY_SERVER_THUMBPRINT -u IMDS_ENDPOINT -u MSI_ENDPOINT -u MSI_SECRET -u DEFAULT_IDENTITY_CLIENT_ID \
+    -u GITHUB_ACTIONS -u ACTIONS_ID_TOKEN_REQUEST_URL -u ACTIONS_ID_TOKEN_REQUEST_TOKEN -u SYSTEM_OIDCREQUESTURI -u SYSTEM_ACCESSTOKEN \
+    -u AZURESUBSCRIPTION_SERVICE_CONNECTION_ID -u AZURESUBSCRIPTION_CLIENT_ID -u AZURESUBSCRIPTION_TENANT_ID \
     PATH="$WORK/bin:$DOCKER_DIR:/usr/bin:/bin" AZURE_AUTHORITY_HOST="$EMU/" \
     DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU/acr/$REG,$REG2=$EMU/acr/$REG2,$ANON_REG=$EMU/acr/$ANON_REG" \
     XDG_CONFIG_HOME="$WORK/no-config" AZURE_CONFIG_DIR="$WORK/azure-config" "${vars[@]}" "$@"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Integration tests of the built helper: every protocol action on the real keyring and on the file store,
 # the keyring items, the store choice, bad input, concurrency, the real Docker CLI, skopeo and podman
-# against a real registry, the ACR token engine against the Azure emulator, a person's sign-in, and
-# `diagnose`. Run inside Scripts/with-keyring.sh; `make test` does:
+# against a real registry, the ACR token engine against the Azure emulator (every identity source, CI
+# runners' and Azure hosts' included), a person's sign-in, and `diagnose`. Run inside Scripts/with-keyring.sh; `make test` does:
 #
 #   Scripts/with-keyring.sh Tests/Integration/run.sh PATH/TO/docker-credential-acr
 set -uo pipefail
@@ -21,7 +21,7 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol badinput concurrency docker acr faults locks trust proxy signin chain hygiene diagnose; do source "$here/$part.sh"; done
+for part in lib protocol badinput concurrency docker acr faults locks trust proxy hosts signin chain hygiene diagnose; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
@@ -51,6 +51,9 @@ for store in file secretservice; do
   proxy_suite "$store"
 done
 acr_identities_suite
+hosts_ci_suite
+hosts_managed_identity_suite
+hosts_arc_suite
 acr_exposed_tokens_suite
 acr_clients_suite
 for store in secretservice file; do signin_suite "$store"; done

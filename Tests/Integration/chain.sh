@@ -1,6 +1,6 @@
 # The identity chain as the Azure SDKs' DefaultAzureCredential walks it, against the emulator: a source
 # that is not there is skipped, one that is there and fails is the cause; the cache follows the identity.
-# Then, on a dozen scenarios, `get` and `diagnose --json` must agree: same verdict, same source, same cause.
+# Then, on two dozen scenarios, `get` and `diagnose --json` must agree: same verdict, same source, same cause.
 # Needs acr.sh (emulator_start) and signin.sh (login_as).
 
 IMDS_URL() { printf '%s' "$EMU/metadata/identity/oauth2/token"; }
@@ -76,7 +76,7 @@ AZ
     bash -c "[ $CHAIN_RC = 0 ] && [ '$(last_derived_kind)' = azure-cli ] && [ -e '$az/called' ]"
   check "$s ... and the log says which sources were passed over" \
     bash -c "grep 'derived ACR refresh token' '$XDG_STATE_HOME/docker-credential-acr/log' | tail -n 1 |
-      grep -q 'skipped=service-principal,certificate,workload-identity,managed-identity,signed-in-user$'"
+      grep -q 'skipped=service-principal,certificate,workload-identity,github-actions,azure-pipelines,managed-identity,signed-in-user$'"
   chain_get "${SILENT[@]}" "${AZ_IN[@]}"
   check "$s IMDS that refuses connections, az logged in: the Azure CLI is used" bash -c "[ $CHAIN_RC = 0 ] && [ '$(last_derived_kind)' = azure-cli ]"
   emu_post reset '{}'
@@ -151,6 +151,18 @@ AZ
   emu_post reset '{}'
   agree "unknown tenant" AZURE_TENANT_ID=99999999-9999-9999-9999-999999999999 AZURE_CLIENT_ID=$SP_ID AZURE_CLIENT_SECRET=good-secret
   agree "nothing at all" PATH="$WORK/bin:/usr/bin:/bin"
+  local GH=(AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$GH_ID ACTIONS_ID_TOKEN_REQUEST_URL="$EMU/github/idtoken?api-version=2.0")
+  agree "GitHub Actions job" "${GH[@]}" ACTIONS_ID_TOKEN_REQUEST_TOKEN=emulator-github-request-token
+  agree "GitHub Actions, another job's request token" "${GH[@]}" ACTIONS_ID_TOKEN_REQUEST_TOKEN=stale
+  local ADO=(AZURESUBSCRIPTION_TENANT_ID=$TENANT AZURESUBSCRIPTION_CLIENT_ID=$ADO_ID AZURESUBSCRIPTION_SERVICE_CONNECTION_ID=$ADO_CONNECTION
+    SYSTEM_OIDCREQUESTURI="$EMU/pipelines/contoso/app/_apis/distributedtask/hubs/build/plans/p1/jobs/j1/oidctoken")
+  agree "Azure Pipelines task" "${ADO[@]}" SYSTEM_ACCESSTOKEN=emulator-system-access-token
+  agree "Azure Pipelines, SYSTEM_ACCESSTOKEN not mapped" "${ADO[@]}"
+  agree "Azure Machine Learning" MSI_ENDPOINT="$EMU/azureml/msi/token" MSI_SECRET=emulator-msi-secret
+  agree "Cloud Shell, a user-assigned identity asked for" MSI_ENDPOINT="$EMU/cloudshell/oauth2/token" AZURE_CLIENT_ID=$MI_ID
+  emu_post faults '{"endpoint": "imds", "status": 410, "count": -1}'
+  echo '{"timeoutSeconds": 2}' >"$WORK/chain-short.json"
+  agree "IMDS being updated" "${VM[@]}" DOCKER_CREDENTIAL_ACR_CONFIG="$WORK/chain-short.json"
   emu_post reset '{}'; forget_tokens
   unset DOCKER_CREDENTIAL_ACR_STORE
 }

@@ -137,7 +137,9 @@ cat >"$WORK/main.json" <<EOF
     {"client_id": "$APP", "object_id": "a0000000-0000-0000-0000-0000000000a1", "tenant": "$T1",
      "secrets": [{"value": "good-secret"}, {"value": "old-secret", "expired": true}],
      "certificates": ["sp-cert.pem"],
-     "federated": [{"issuer": "https://oidc.emulator.local/", "subject": "$SUBJECT", "audience": "api://AzureADTokenExchange"}]},
+     "federated": [{"issuer": "https://oidc.emulator.local/", "subject": "$SUBJECT", "audience": "api://AzureADTokenExchange"},
+                   {"issuer": "https://token.actions.githubusercontent.com", "subject": "repo:contoso/app:ref:refs/heads/main", "audience": "api://AzureADTokenExchange"},
+                   {"issuer": "https://vstoken.dev.azure.com/e0e0e0e0-0000-0000-0000-00000000000e", "subject": "sc://contoso/app/acr", "audience": "api://AzureADTokenExchange"}]},
     {"client_id": "$NOROLE", "object_id": "c0000000-0000-0000-0000-0000000000c3", "tenant": "$T1",
      "secrets": [{"value": "c-secret"}]}
   ],
@@ -151,6 +153,8 @@ cat >"$WORK/main.json" <<EOF
     {"upn": "$CAROL", "name": "Carol", "object_id": "$CAROL_OID", "tenant": "$T2"}
   ],
   "public_clients": ["$CLI", "$PUB2"],
+  "pipelines": {"access_token": "job-access-token", "organization_id": "e0e0e0e0-0000-0000-0000-00000000000e",
+                "service_connections": {"5c000000-0000-0000-0000-00000000005c": "sc://contoso/app/acr"}},
   "registries": {
     "$REG": {"roles": {"$APP": ["AcrPush"], "$SYS_MI": ["AcrPull"], "$ALICE_OID": ["AcrPull"], "$CAROL_OID": ["AcrPush"]}},
     "other.azurecr.io": {},
@@ -318,6 +322,61 @@ expect_status 200 "App Service with the default identity header"
 expect_jq '(keys_unsorted == ["access_token","expires_on","resource","token_type","client_id"]) and (.expires_on | type == "string")
            and ((.expires_on | tonumber) > now) and .resource == $r and .token_type == "Bearer" and .client_id == $c' \
     "App Service body" --arg r "$ACR_RESOURCE" --arg c "$USER_MI"
+
+echo "== 3b. Automation, Azure Machine Learning, Cloud Shell; expires_on forms"
+req GET "$MAIN/automation/msi/token?api-version=2019-08-01&resource=$ACR_RESOURCE" -H 'X-IDENTITY-HEADER: emulator-identity-header'
+expect_status 400 "Automation without Metadata: true"
+req GET "$MAIN/automation/msi/token?api-version=2019-08-01&resource=$ACR_RESOURCE" -H 'X-IDENTITY-HEADER: emulator-identity-header' -H 'Metadata: true'
+expect_jq '.client_id == $c and (.expires_on | tonumber) > now' "Automation with Metadata: true and its header" --arg c "$SYS_MI"
+req GET "$MSI?resource=$ACR_RESOURCE" -H 'X-IDENTITY-HEADER: emulator-identity-header'
+expect_status 400 "App Service without api-version"
+for form in epoch_number date rfc3339; do
+    req POST "$MAIN/_emulator/expires-on" -d "{\"format\": \"$form\"}"
+    req GET "$MSI?api-version=2019-08-01&resource=$ACR_RESOURCE" -H 'X-IDENTITY-HEADER: emulator-identity-header'
+    case $form in
+        epoch_number) expect_jq '(.expires_on | type) == "number"' "expires_on as a number" ;;
+        date) expect_jq '.expires_on | test("^[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} \\+00:00$")' "expires_on as MM/dd/yyyy HH:mm:ss +00:00" ;;
+        rfc3339) expect_jq '.expires_on | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\\+00:00$")' "expires_on as RFC 3339" ;;
+    esac
+done
+req POST "$MAIN/_emulator/expires-on" -d '{"format": "fortnight"}'
+expect_status 400 "an unknown expires_on form is refused"
+req POST "$MAIN/_emulator/reset"
+req GET "$MAIN/azureml/msi/token?api-version=2017-09-01&resource=$ACR_RESOURCE&clientid=$USER_MI" -H 'secret: emulator-msi-secret'
+expect_jq '.client_id == $c and (.expires_on | type) == "string"' "Azure ML: clientid and the secret header" --arg c "$USER_MI"
+req GET "$MAIN/azureml/msi/token?api-version=2017-09-01&resource=$ACR_RESOURCE" -H 'secret: wrong'
+expect_status 401 "Azure ML with a wrong secret"
+req POST "$MAIN/cloudshell/oauth2/token" -H 'Metadata: true' -d "resource=$ACR_RESOURCE"
+expect_jq '(.access_token | length) > 100 and (.expires_in | type) == "string"' "Cloud Shell: POST form with Metadata: true"
+req POST "$MAIN/cloudshell/oauth2/token" -d "resource=$ACR_RESOURCE"
+expect_status 400 "Cloud Shell without Metadata: true"
+
+echo "== 3c. CI services' OIDC tokens, redeemed at Azure AD"
+req GET "$MAIN/github/idtoken?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange" -H 'Authorization: Bearer emulator-github-request-token'
+expect_jq '(.value | length) > 100 and (.count | type) == "number"' "GitHub ID token: {count, value}"
+GH_TOKEN=$(jq -r .value "$WORK/body")
+check "GitHub ID token: issuer, subject, audience, minutes to live" claims_ok "$GH_TOKEN" \
+    '.iss == "https://token.actions.githubusercontent.com" and .sub == "repo:contoso/app:ref:refs/heads/main" and .aud == "api://AzureADTokenExchange" and .exp - .iat == 300'
+req GET "$MAIN/github/idtoken?api-version=2.0&audience=x" -H 'Authorization: Bearer stale'
+expect_jq '. == {"message": "Bad credentials"}' "GitHub with another request token: 401 Bad credentials"
+aad -d grant_type=client_credentials -d client_id=$APP --data-urlencode client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \
+    --data-urlencode "client_assertion=$GH_TOKEN" --data-urlencode scope=$ACR_SCOPE
+expect_status 200 "a GitHub ID token redeemed as the federated client assertion"
+PIPE="$MAIN/pipelines/contoso/app/_apis/distributedtask/hubs/build/plans/p1/jobs/j1/oidctoken"
+req POST "$PIPE?api-version=7.1&serviceConnectionId=5c000000-0000-0000-0000-00000000005c" -H 'Authorization: Bearer job-access-token' -H 'Content-Type: application/json'
+expect_jq '(.oidcToken | length) > 100' "Azure Pipelines OIDC token: {oidcToken}"
+ADO_TOKEN=$(jq -r .oidcToken "$WORK/body")
+check "Azure Pipelines token: the organisation's issuer, the service connection's subject" claims_ok "$ADO_TOKEN" \
+    '.iss == "https://vstoken.dev.azure.com/e0e0e0e0-0000-0000-0000-00000000000e" and .sub == "sc://contoso/app/acr"'
+aad -d grant_type=client_credentials -d client_id=$APP --data-urlencode client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer \
+    --data-urlencode "client_assertion=$ADO_TOKEN" --data-urlencode scope=$ACR_SCOPE
+expect_status 200 "an Azure Pipelines OIDC token redeemed as the federated client assertion"
+req POST "$PIPE?api-version=7.1&serviceConnectionId=5c000000-0000-0000-0000-00000000005c" -H 'Authorization: Bearer other' -H 'Content-Type: application/json'
+expect_status 302 "Azure Pipelines with a wrong token and no X-TFS-FedAuthRedirect: a redirect to sign in"
+req POST "$PIPE?api-version=7.1&serviceConnectionId=5c000000-0000-0000-0000-00000000005c" -H 'Authorization: Bearer other' -H 'Content-Type: application/json' -H 'X-TFS-FedAuthRedirect: Suppress'
+expect_status 401 "... with X-TFS-FedAuthRedirect: Suppress, a 401"
+req POST "$PIPE?api-version=7.1&serviceConnectionId=unknown" -H 'Authorization: Bearer job-access-token' -H 'Content-Type: application/json'
+expect_status 404 "Azure Pipelines: an unknown service connection"
 
 echo "== 4. ACR challenge"
 req GET "$MAIN/acr/$REG/v2/"
@@ -779,7 +838,7 @@ echo "== 5. Control: stats, lifetimes, reset"
 req POST "$MAIN/_emulator/reset"
 expect_status 200 "reset"
 req GET "$MAIN/_emulator/stats"
-expect_jq '. == {"aad_token":0,"aad_devicecode":0,"imds":0,"appservice":0,"acr_challenge":0,"acr_exchange":0,"acr_token":0}' "stats are zero after reset"
+expect_jq '. == {"aad_token":0,"aad_devicecode":0,"imds":0,"appservice":0,"automation":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":0,"acr_exchange":0,"acr_token":0}' "stats are zero after reset"
 aad -d grant_type=client_credentials -d client_id=$APP -d client_secret=wrong --data-urlencode scope=$ACR_SCOPE
 req GET "$MAIN/acr/$REG/v2/"
 req GET "$MAIN/acr/$REG/v2/"
@@ -788,7 +847,7 @@ req GET "$MAIN/msi/token?resource=x"
 req POST "$MAIN/$T1/oauth2/v2.0/devicecode" -d client_id=$CLI --data-urlencode "scope=$ACR_SCOPE"
 req POST "$MAIN/$T1/oauth2/v2.0/devicecode" -d client_id=$APP --data-urlencode "scope=$ACR_SCOPE"
 req GET "$MAIN/_emulator/stats"
-expect_jq '. == {"aad_token":1,"aad_devicecode":2,"imds":0,"appservice":1,"acr_challenge":2,"acr_exchange":1,"acr_token":0}' "stats count requests of every status"
+expect_jq '. == {"aad_token":1,"aad_devicecode":2,"imds":0,"appservice":1,"automation":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":2,"acr_exchange":1,"acr_token":0}' "stats count requests of every status"
 req POST "$MAIN/_emulator/lifetimes" -d '{"acr_refresh":300,"acr_access":60,"aad":120,"managed_identity":600}'
 expect_status 200 "lifetimes"
 aad -d grant_type=client_credentials -d client_id=$APP -d client_secret=good-secret --data-urlencode scope=$ACR_SCOPE
@@ -932,7 +991,7 @@ check "every log line is JSON with t, method, path, endpoint, status" \
     jq -e -s 'all(.[]; (.t | type == "number") and (.method | type == "string") and (.path | test("^/[^?]*$"))
                        and has("endpoint") and has("status"))' "$LOG"
 check "log endpoints are the documented names" \
-    jq -e -s '[.[].endpoint] | unique - [null, "aad_token","aad_devicecode","imds","appservice","acr_challenge","acr_exchange","acr_token","control"] == []' "$LOG"
+    jq -e -s '[.[].endpoint] | unique - [null, "aad_token","aad_devicecode","imds","appservice","automation","azureml","cloudshell","arc","github_oidc","pipelines_oidc","acr_challenge","acr_exchange","acr_token","control"] == []' "$LOG"
 check "log has grant_type of AAD and ACR requests" \
     jq -e -s 'any(.[]; .endpoint == "aad_token" and .grant_type == "client_credentials") and any(.[]; .endpoint == "acr_token" and .grant_type == "refresh_token")' "$LOG"
 check "log records an unanswered (closed) request with a null status" jq -e -s 'any(.[]; .endpoint == "aad_token" and .status == null)' "$LOG"
@@ -974,6 +1033,26 @@ devicecode "$USER_SCOPE" "$BASE/$T1/oauth2/v2.0/devicecode" "$PUB2"
 expect_status 200 "public_clients: a configured public client"
 devicecode "$USER_SCOPE" "$BASE/$T1/oauth2/v2.0/devicecode"
 expect_aad_error 400 unauthorized_client 700016 "Application with identifier '$CLI' was not found in the directory '$T1'." "public_clients given: the Azure CLI is no longer one"
+
+echo "== Azure Arc (a configuration with arc_key_dir)"
+mkdir -p "$WORK/arc-keys"
+echo "{\"tenants\": [\"$T1\"], \"registries\": {}, \"arc_key_dir\": \"$WORK/arc-keys\",
+  \"managed_identities\": [{\"client_id\": \"$SYS_MI\", \"object_id\": \"b0000000-0000-0000-0000-0000000000b2\", \"tenant\": \"$T1\", \"system_assigned\": true}]}" >"$WORK/arc.json"
+start_emulator arc "$WORK/arc.json"
+ARC_URL="$BASE/metadata/identity/oauth2/token?api-version=2020-06-01&resource=$ACR_RESOURCE"
+req GET "$ARC_URL" -H 'Metadata: true'
+expect_status 401 "Arc: a first request is challenged"
+REALM=$(header_value WWW-Authenticate | sed -n 's/^Basic realm=//p')
+check "Arc: the realm is a new .key file in the agent's folder" bash -c '[[ $1 == "$2"/*.key ]] && [ -s "$1" ]' _ "$REALM" "$WORK/arc-keys"
+req GET "$ARC_URL" -H 'Metadata: true' -H "Authorization: Basic $(cat "$REALM")"
+expect_jq '(.access_token | length) > 100 and (.expires_on | type) == "string"' "Arc: the key file's contents as Basic credentials give IMDS's answer"
+check "Arc: the key file is used up" test ! -e "$REALM"
+req GET "$ARC_URL" -H 'Metadata: true' -H "Authorization: Basic used-or-made-up"
+expect_status 401 "Arc: a key that was not issued"
+req GET "$ARC_URL&client_id=$SYS_MI" -H 'Metadata: true'
+expect_status 400 "Arc: no user-assigned identities"
+req GET "$BASE/metadata/identity/oauth2/token?api-version=2018-02-01&resource=$ACR_RESOURCE" -H 'Metadata: true'
+expect_status 400 "Arc: IMDS's api-version is not the agent's"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

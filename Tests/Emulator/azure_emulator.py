@@ -48,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 JSON_TYPE = "application/json; charset=utf-8"
-ENDPOINTS = ("aad_token", "aad_devicecode", "imds", "appservice", "automation", "azureml", "cloudshell", "arc",
+ENDPOINTS = ("aad_token", "aad_devicecode", "aad_discovery", "imds", "appservice", "automation", "azureml", "cloudshell", "arc",
              "github_oidc", "pipelines_oidc", "acr_challenge", "acr_exchange", "acr_token")
 # device_code: how long a device code waits for the person (AAD: 15 minutes); device_interval: the seconds between
 # polls the devicecode answer asks for (AAD: 5); aad_refresh: a refresh token's inactivity lifetime (AAD: 90 days).
@@ -779,6 +779,24 @@ def user_not_in_tenant(user, client_id, tenant):
                     f"({app_name(client_id)}) in that tenant. The account needs to be added as an external user in "
                     "the tenant first. Sign out and sign in again with a different Azure Active Directory user "
                     "account.")
+
+
+def openid_configuration(em, call, tenant):
+    """`GET /{tenant}/v2.0/.well-known/openid-configuration`, which MSAL reads before its first request (tenant
+    discovery): the endpoints of this emulator, and an issuer on its host."""
+    if tenant not in em.directory.tenants and tenant not in TENANT_ALIASES:
+        return aad_error_reply(call, tenant_not_found(tenant))
+    base = f"{call.base_url}/{tenant}"
+    issuer_tenant = "{tenantid}" if tenant in TENANT_ALIASES else tenant
+    return json_reply(200, {
+        "token_endpoint": f"{base}/oauth2/v2.0/token", "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+        "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+        "issuer": f"{call.base_url}/{issuer_tenant}/v2.0", "jwks_uri": f"{base}/discovery/v2.0/keys",
+        "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt", "client_secret_basic"],
+        "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+        "scopes_supported": ["openid", "profile", "email", "offline_access"], "subject_types_supported": ["pairwise"],
+        "id_token_signing_alg_values_supported": ["RS256"], "tenant_region_scope": None,
+        "cloud_instance_name": "microsoftonline.com", "request_uri_parameter_supported": False})
 
 
 def aad_devicecode(em, call, tenant):
@@ -1520,6 +1538,8 @@ def route(method, path, directory):
         return "pipelines_oidc", pipelines_oidc, ("POST",)
     if len(parts) == 5 and parts[2:] == ["oauth2", "v2.0", "token"] and parts[1]:
         return "aad_token", lambda em, call: aad_token(em, call, parts[1]), ("POST",)
+    if len(parts) == 5 and parts[2:] == ["v2.0", ".well-known", "openid-configuration"] and parts[1]:
+        return "aad_discovery", lambda em, call: openid_configuration(em, call, parts[1]), ("GET",)
     if len(parts) == 5 and parts[2:] == ["oauth2", "v2.0", "devicecode"] and parts[1]:
         return "aad_devicecode", lambda em, call: aad_devicecode(em, call, parts[1]), ("POST",)
     if len(parts) >= 4 and parts[1] == "acr":

@@ -351,6 +351,13 @@ expect_jq '(.access_token | length) > 100 and (.expires_in | type) == "string"' 
 req POST "$MAIN/cloudshell/oauth2/token" -d "resource=$ACR_RESOURCE"
 expect_status 400 "Cloud Shell without Metadata: true"
 
+echo "== 1c. OpenID configuration (MSAL's tenant discovery)"
+req GET "$MAIN/$T1/v2.0/.well-known/openid-configuration"
+expect_jq '.token_endpoint == $t and .device_authorization_endpoint == $d and .issuer == $i and (.authorization_endpoint | endswith("/oauth2/v2.0/authorize"))' \
+    "discovery names this emulator's endpoints" --arg t "$TOKEN_URL" --arg d "$MAIN/$T1/oauth2/v2.0/devicecode" --arg i "$MAIN/$T1/v2.0"
+req GET "$MAIN/99999999-9999-9999-9999-999999999999/v2.0/.well-known/openid-configuration"
+expect_status 400 "discovery of an unknown tenant: AADSTS90002"
+
 echo "== 3c. CI services' OIDC tokens, redeemed at Azure AD"
 req GET "$MAIN/github/idtoken?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange" -H 'Authorization: Bearer emulator-github-request-token'
 expect_jq '(.value | length) > 100 and (.count | type) == "number"' "GitHub ID token: {count, value}"
@@ -838,7 +845,7 @@ echo "== 5. Control: stats, lifetimes, reset"
 req POST "$MAIN/_emulator/reset"
 expect_status 200 "reset"
 req GET "$MAIN/_emulator/stats"
-expect_jq '. == {"aad_token":0,"aad_devicecode":0,"imds":0,"appservice":0,"automation":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":0,"acr_exchange":0,"acr_token":0}' "stats are zero after reset"
+expect_jq '. == {"aad_token":0,"aad_devicecode":0,"aad_discovery":0,"imds":0,"appservice":0,"automation":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":0,"acr_exchange":0,"acr_token":0}' "stats are zero after reset"
 aad -d grant_type=client_credentials -d client_id=$APP -d client_secret=wrong --data-urlencode scope=$ACR_SCOPE
 req GET "$MAIN/acr/$REG/v2/"
 req GET "$MAIN/acr/$REG/v2/"
@@ -847,7 +854,7 @@ req GET "$MAIN/msi/token?resource=x"
 req POST "$MAIN/$T1/oauth2/v2.0/devicecode" -d client_id=$CLI --data-urlencode "scope=$ACR_SCOPE"
 req POST "$MAIN/$T1/oauth2/v2.0/devicecode" -d client_id=$APP --data-urlencode "scope=$ACR_SCOPE"
 req GET "$MAIN/_emulator/stats"
-expect_jq '. == {"aad_token":1,"aad_devicecode":2,"imds":0,"appservice":1,"automation":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":2,"acr_exchange":1,"acr_token":0}' "stats count requests of every status"
+expect_jq '. == {"aad_token":1,"aad_devicecode":2,"aad_discovery":0,"imds":0,"appservice":1,"automation":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":2,"acr_exchange":1,"acr_token":0}' "stats count requests of every status"
 req POST "$MAIN/_emulator/lifetimes" -d '{"acr_refresh":300,"acr_access":60,"aad":120,"managed_identity":600}'
 expect_status 200 "lifetimes"
 aad -d grant_type=client_credentials -d client_id=$APP -d client_secret=good-secret --data-urlencode scope=$ACR_SCOPE
@@ -991,7 +998,7 @@ check "every log line is JSON with t, method, path, endpoint, status" \
     jq -e -s 'all(.[]; (.t | type == "number") and (.method | type == "string") and (.path | test("^/[^?]*$"))
                        and has("endpoint") and has("status"))' "$LOG"
 check "log endpoints are the documented names" \
-    jq -e -s '[.[].endpoint] | unique - [null, "aad_token","aad_devicecode","imds","appservice","automation","azureml","cloudshell","arc","github_oidc","pipelines_oidc","acr_challenge","acr_exchange","acr_token","control"] == []' "$LOG"
+    jq -e -s '[.[].endpoint] | unique - [null, "aad_token","aad_devicecode","aad_discovery","imds","appservice","automation","azureml","cloudshell","arc","github_oidc","pipelines_oidc","acr_challenge","acr_exchange","acr_token","control"] == []' "$LOG"
 check "log has grant_type of AAD and ACR requests" \
     jq -e -s 'any(.[]; .endpoint == "aad_token" and .grant_type == "client_credentials") and any(.[]; .endpoint == "acr_token" and .grant_type == "refresh_token")' "$LOG"
 check "log records an unanswered (closed) request with a null status" jq -e -s 'any(.[]; .endpoint == "aad_token" and .status == null)' "$LOG"

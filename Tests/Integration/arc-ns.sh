@@ -18,6 +18,7 @@ ip link set lo up && mount -t tmpfs tmpfs /var/opt && mkdir -p "$tokens" ||
 source "$here/acr.sh"
 source "$here/chain.sh"
 source "$here/hosts.sh"
+source "$here/reference.sh"
 ARC_KEY_DIR=$tokens EMU_PORT=40342 emulator_start
 trap 'kill "$EMU_PID" 2>/dev/null' EXIT
 ARC=(IDENTITY_ENDPOINT="$EMU/metadata/identity/oauth2/token" IMDS_ENDPOINT=http://127.0.0.1:9)
@@ -27,6 +28,8 @@ hosts_get "${ARC[@]}"
 check "$s IDENTITY_ENDPOINT and IMDS_ENDPOINT: the agent's challenge answered with its key file, a token" hosts_derived managed-identity
 check "$s ... asked twice (the challenge, then with the key)" test "$(emu_stat arc)" = 2
 check "$s ... the key file was used up" test -z "$(ls "$tokens")"
+# MSAL, Microsoft's own client, through the same challenge (it checks the key file's folder, name and size too).
+check "$s msal (the reference client) through the agent's challenge" reference managed-identity "${ARC[@]}"
 
 forget_tokens; emu_post reset '{}'
 emu_post faults '{"endpoint": "arc", "kind": "realm", "location": "/etc/passwd", "count": 1}'

@@ -21,7 +21,7 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol badinput concurrency docker acr faults locks trust proxy hosts signin chain hygiene diagnose; do source "$here/$part.sh"; done
+for part in lib protocol badinput concurrency docker acr faults locks trust proxy hosts reference signin chain hygiene diagnose; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 
@@ -53,6 +53,7 @@ done
 acr_identities_suite
 hosts_ci_suite
 hosts_managed_identity_suite
+reference_clients_suite
 hosts_arc_suite
 acr_exposed_tokens_suite
 acr_clients_suite

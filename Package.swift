@@ -52,11 +52,13 @@ let package = Package(
         // GLib's HMAC, for fingerprints of secrets in cache keys; GLib is there already, under libsecret.
         .systemLibrary(name: "CGLib", path: "Sources/CGLib", pkgConfig: "glib-2.0", providers: [.apt(["libglib2.0-dev"])]),
         .target(name: "AzureIdentity", dependencies: ["CGLib", "ErrorExplanation", "HTTPTransport", "SystemIO"]),
+        // OpenSSL's PKCS#12 reader, for .pfx/.p12 certificates (legacy Windows exports included); engine only.
+        .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The signed assertion of a service principal with a certificate (swift-crypto); engine only.
         .target(
             name: "CertificateAssertion",
             dependencies: [
-                "AzureIdentity", "ErrorExplanation", "SystemIO",
+                "AzureIdentity", "CLibCrypto", "ErrorExplanation", "SystemIO",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

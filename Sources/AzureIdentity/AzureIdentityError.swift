@@ -73,7 +73,7 @@ public enum AzureIdentityError: ExplainedError, Sendable {
         case .unexpectedAnswer: "try again, or check AZURE_AUTHORITY_HOST"
         case .expiredToken: "check this machine's clock, then try again"
         case .unreadableFile: "check that the file exists and is readable by this user"
-        case .invalidCertificate: "give a PEM file with the certificate and its RSA private key"
+        case .invalidCertificate: "give a PEM or PKCS#12 (.pfx) file with the certificate and its RSA private key"
         case .azureCLIFailed: "run `az login`, or configure another identity"
         case .unavailable(_, _, let fix): fix
         case .incompleteSetup(_, _, let fix): fix

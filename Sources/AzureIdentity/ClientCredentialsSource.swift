@@ -9,8 +9,9 @@ public struct ClientCredentialsSource: IdentitySource {
         case secret(String)
         /// A Kubernetes service-account token (workload identity); re-read on each use, as it rotates.
         case federatedTokenFile(String)
-        /// A PEM file with the certificate and its private key, which may be encrypted with the password.
-        case certificate(path: String, password: String?)
+        /// A PEM file with the certificate and its private key (which may be encrypted with the password), or
+        /// a PKCS#12 file (.pfx, .p12); `sendChain` puts the chain in the assertion (`x5c`).
+        case certificate(path: String, password: String?, sendChain: Bool)
         /// A CI job's OIDC token, asked for before each request.
         case ciFederatedToken(CIFederatedToken)
     }
@@ -54,7 +55,7 @@ public struct ClientCredentialsSource: IdentitySource {
     public var proofMaterial: [UInt8]? {
         switch proof {
         case .secret(let secret): Array(secret.utf8)
-        case .certificate(let path, let password):
+        case .certificate(let path, let password, _):
             ((try? FileDescriptorReader.contents(of: path, limit: 1 << 20)) ?? []) + [0] + Array((password ?? "").utf8)
         case .ciFederatedToken(let ci): Array(ci.jobCredential.utf8)
         case .federatedTokenFile: nil
@@ -82,9 +83,9 @@ public struct ClientCredentialsSource: IdentitySource {
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
         case .ciFederatedToken(let ci):
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", try await ci.fetch(context: context))]
-        case .certificate(let path, let password):
+        case .certificate(let path, let password, let sendChain):
             let assertion = try context.connection.signer.assertion(
-                certificatePath: path, password: password, clientID: clientID, audience: tokenURL, now: context.now())
+                certificatePath: path, password: password, sendChain: sendChain, clientID: clientID, audience: tokenURL, now: context.now())
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
         }
         let response: HTTPResponse

@@ -102,7 +102,9 @@ public struct IdentityResolver {
             }
             let proof: ClientCredentialsSource.Proof = switch kind {
             case .servicePrincipalSecret: .secret(given)
-            case .servicePrincipalCertificate: .certificate(path: given, password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD"))
+            case .servicePrincipalCertificate:
+                .certificate(path: given, password: value("AZURE_CLIENT_CERTIFICATE_PASSWORD"),
+                             sendChain: value("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN")?.lowercased() == "true")
             default: .federatedTokenFile(given)
             }
             return use(

@@ -15,7 +15,8 @@ public struct AzureConnection: Sendable {
 
 /// Signs the JWT with which a service principal proves that it holds its certificate's private key.
 public protocol ClientAssertionSigner: Sendable {
-    func assertion(certificatePath: String, password: String?, clientID: String, audience: String, now: Int64)
+    /// With `sendChain`, the header carries the certificate chain (`x5c`), for subject name and issuer authentication.
+    func assertion(certificatePath: String, password: String?, sendChain: Bool, clientID: String, audience: String, now: Int64)
         throws(AzureIdentityError) -> String
 }
 

@@ -7,34 +7,44 @@ import SystemIO
 import _CryptoExtras
 
 /// The signed JWT with which a service principal proves that it holds its certificate's private key
-/// (Microsoft identity platform "certificate credentials"): RS256, `x5t` = the certificate's SHA-1
-/// thumbprint, `aud` = the token endpoint, `iss` = `sub` = the client id.
+/// (Microsoft identity platform "certificate credentials"): RS256, `x5t` and `x5t#S256` = the certificate's
+/// SHA-1 and SHA-256 thumbprints, `x5c` = the chain when asked for (subject name and issuer
+/// authentication), `aud` = the token endpoint, `iss` = `sub` = the client id.
 public struct CertificateAssertionSigner: ClientAssertionSigner {
     public init() {}
 
-    public func assertion(certificatePath: String, password: String?, clientID: String, audience: String, now: Int64)
+    public func assertion(certificatePath: String, password: String?, sendChain: Bool, clientID: String, audience: String, now: Int64)
         throws(AzureIdentityError) -> String
     {
-        try ClientAssertion.signed(certificatePath: certificatePath, password: password, clientID: clientID, audience: audience, now: now)
+        try ClientAssertion.signed(
+            certificatePath: certificatePath, password: password, sendChain: sendChain, clientID: clientID, audience: audience, now: now)
     }
 }
 
 enum ClientAssertion {
-    static func signed(certificatePath path: String, password: String?, clientID: String, audience: String, now: Int64)
+    static func signed(certificatePath path: String, password: String?, sendChain: Bool, clientID: String, audience: String, now: Int64)
         throws(AzureIdentityError) -> String
     {
-        guard let bytes = try? FileDescriptorReader.contents(of: path, limit: 1 << 20), let pem = String(validating: bytes, as: UTF8.self) else {
+        guard let bytes = try? FileDescriptorReader.contents(of: path, limit: 1 << 20) else {
             throw .unreadableFile(variable: "AZURE_CLIENT_CERTIFICATE_PATH", path: path)
         }
-        guard let documents = try? PEMDocument.parseMultiple(pemString: pem) else {
-            throw .invalidCertificate(path: path, reason: "it is not PEM (encrypted keys must be PKCS#8: `openssl pkcs8 -topk8`)")
+        let lower = path.lowercased()
+        var material = lower.hasSuffix(".pfx") || lower.hasSuffix(".p12")
+            ? try PKCS12File.read(bytes, password: password, path: path)
+            : try pem(bytes, password: password, path: path)
+        defer { material.privateKey.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        let key: _RSA.Signing.PrivateKey
+        do {
+            key = try _RSA.Signing.PrivateKey(derRepresentation: material.privateKey)
+        } catch {
+            throw .invalidCertificate(path: path, reason: "its private key is not an RSA key")
         }
-        guard let certificate = documents.first(where: { $0.discriminator == "CERTIFICATE" }) else {
-            throw .invalidCertificate(path: path, reason: "it holds no CERTIFICATE block")
+        let leaf = material.certificates[0]
+        var header = #"{"alg":"RS256","typ":"JWT","x5t":"\#(Base64URL.encode(Insecure.SHA1.hash(data: leaf)))","x5t#S256":"\#(Base64URL.encode(SHA256.hash(data: leaf)))""#
+        if sendChain {
+            header += #","x5c":["# + material.certificates.map { "\"" + Data($0).base64EncodedString() + "\"" }.joined(separator: ",") + "]"
         }
-        let key = try privateKey(from: documents, password: password, path: path)
-        let thumbprint = Base64URL.encode(Insecure.SHA1.hash(data: certificate.derBytes))
-        let header = #"{"alg":"RS256","typ":"JWT","x5t":"\#(thumbprint)"}"#
+        header += "}"
         let claims = #"{"aud":"\#(audience)","iss":"\#(clientID)","sub":"\#(clientID)","jti":"\#(UUID().uuidString)","nbf":\#(now),"iat":\#(now),"exp":\#(now + 600)}"#
         let signingInput = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(claims.utf8))
         do {
@@ -45,29 +55,30 @@ enum ClientAssertion {
         }
     }
 
-    private static func privateKey(from documents: [PEMDocument], password: String?, path: String)
-        throws(AzureIdentityError) -> _RSA.Signing.PrivateKey
-    {
-        var der: [UInt8]
+    /// A PEM file: its first certificate is the key's, the others its chain.
+    private static func pem(_ bytes: [UInt8], password: String?, path: String) throws(AzureIdentityError) -> SigningMaterial {
+        guard let text = String(validating: bytes, as: UTF8.self), let documents = try? PEMDocument.parseMultiple(pemString: text) else {
+            throw .invalidCertificate(path: path, reason: "it is not PEM (encrypted keys must be PKCS#8: `openssl pkcs8 -topk8`), nor named .pfx or .p12")
+        }
+        let certificates = documents.filter { $0.discriminator == "CERTIFICATE" }.map(\.derBytes)
+        guard !certificates.isEmpty else { throw .invalidCertificate(path: path, reason: "it holds no CERTIFICATE block") }
+        return SigningMaterial(privateKey: try privateKey(from: documents, password: password, path: path), certificates: certificates)
+    }
+
+    private static func privateKey(from documents: [PEMDocument], password: String?, path: String) throws(AzureIdentityError) -> [UInt8] {
         if let plain = documents.first(where: { $0.discriminator == "PRIVATE KEY" || $0.discriminator == "RSA PRIVATE KEY" }) {
-            der = plain.derBytes
-        } else if let encrypted = documents.first(where: { $0.discriminator == "ENCRYPTED PRIVATE KEY" }) {
-            guard let password else {
-                throw .invalidCertificate(path: path, reason: "its private key is encrypted; set AZURE_CLIENT_CERTIFICATE_PASSWORD")
-            }
-            do {
-                der = try EncryptedPrivateKey.decrypt(encrypted.derBytes, password: password)
-            } catch {
-                throw .invalidCertificate(path: path, reason: "its private key cannot be decrypted (\(error)); check AZURE_CLIENT_CERTIFICATE_PASSWORD")
-            }
-        } else {
+            return plain.derBytes
+        }
+        guard let encrypted = documents.first(where: { $0.discriminator == "ENCRYPTED PRIVATE KEY" }) else {
             throw .invalidCertificate(path: path, reason: "it holds no private key")
         }
-        defer { der.withUnsafeMutableBytes { $0.initializeMemory(as: UInt8.self, repeating: 0) } }
+        guard let password else {
+            throw .invalidCertificate(path: path, reason: "its private key is encrypted; set AZURE_CLIENT_CERTIFICATE_PASSWORD")
+        }
         do {
-            return try _RSA.Signing.PrivateKey(derRepresentation: der)
+            return try EncryptedPrivateKey.decrypt(encrypted.derBytes, password: password)
         } catch {
-            throw .invalidCertificate(path: path, reason: "its private key is not an RSA key")
+            throw .invalidCertificate(path: path, reason: "its private key cannot be decrypted (\(error)); check AZURE_CLIENT_CERTIFICATE_PASSWORD")
         }
     }
 }

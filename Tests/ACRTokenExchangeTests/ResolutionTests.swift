@@ -57,7 +57,7 @@ final class ScriptedAzure: HTTPTransport, @unchecked Sendable {
 }
 
 struct NoSigner: ClientAssertionSigner {
-    func assertion(certificatePath: String, password: String?, clientID: String, audience: String, now: Int64) throws(AzureIdentityError) -> String {
+    func assertion(certificatePath: String, password: String?, sendChain: Bool, clientID: String, audience: String, now: Int64) throws(AzureIdentityError) -> String {
         throw .invalidCertificate(path: certificatePath, reason: "not in these tests")
     }
 }

@@ -366,6 +366,8 @@ class Call:
         self.query = query
         self.form = form
         self.fault = fault
+        # What the endpoint wants in this request's log line (never a secret).
+        self.notes = {}
 
     def arg(self, name):
         """First value of a query parameter."""
@@ -492,6 +494,16 @@ def check_certificate_assertion(app, call, header, claims, signing_input, signat
     if certificate is None:
         raise signature_failure(f" [Reason - The key was not found., Thumbprint of key used by client: "
                                 f"'{thumbprint}']")
+    if "x5c" in header:
+        # Subject name and issuer authentication: the chain, its first certificate the one that signed.
+        chain = header["x5c"]
+        try:
+            leaf = base64.b64decode(chain[0], validate=True) if isinstance(chain, list) and chain else b""
+        except ValueError:
+            leaf = b""
+        if leaf != certificate.der:
+            raise invalid_jwt("The x5c chain's first certificate is not the one the thumbprint names")
+        call.notes["x5c"] = len(chain)
     if header.get("alg") != "RS256" or not certificate.verifies(signing_input, signature):
         raise signature_failure(" [Reason - The provided signature value did not match the expected signature "
                                 f"value., Thumbprint of key used by client: '{thumbprint}']")
@@ -1592,6 +1604,7 @@ class Handler(BaseHTTPRequestHandler):
                  "user_agent": self.headers.get("User-Agent")}
         if grant_type is not None:
             entry["grant_type"] = grant_type
+        entry.update(call.notes)
         entry["status"] = status
         em.log(entry)
 

@@ -294,10 +294,10 @@ acr_identities_suite() {
     AZURE_CLIENT_ID=$CERT_SP_ID AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp-encrypted.pem" AZURE_CLIENT_CERTIFICATE_PASSWORD=cert-password
   forget_tokens
   expect "$s ... with a wrong password" 1 \
-    "$REG: the certificate $EMU_DIR/sp-encrypted.pem cannot be used: its private key cannot be decrypted (wrong password); check AZURE_CLIENT_CERTIFICATE_PASSWORD; give a PEM file with the certificate and its RSA private key" \
+    "$REG: the certificate $EMU_DIR/sp-encrypted.pem cannot be used: its private key cannot be decrypted (wrong password); check AZURE_CLIENT_CERTIFICATE_PASSWORD; give a PEM or PKCS#12 (.pfx) file with the certificate and its RSA private key" \
     acr_get "$REG" AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$CERT_SP_ID AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp-encrypted.pem" AZURE_CLIENT_CERTIFICATE_PASSWORD=wrong
   expect "$s ... without its password" 1 \
-    "$REG: the certificate $EMU_DIR/sp-encrypted.pem cannot be used: its private key is encrypted; set AZURE_CLIENT_CERTIFICATE_PASSWORD; give a PEM file with the certificate and its RSA private key" \
+    "$REG: the certificate $EMU_DIR/sp-encrypted.pem cannot be used: its private key is encrypted; set AZURE_CLIENT_CERTIFICATE_PASSWORD; give a PEM or PKCS#12 (.pfx) file with the certificate and its RSA private key" \
     acr_get "$REG" AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$CERT_SP_ID AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp-encrypted.pem"
 
   helper erase "$REG" >/dev/null

@@ -1,7 +1,8 @@
 # Identity sources of CI runners and of every Azure host, against the emulator's GitHub Actions and Azure
 # Pipelines OIDC endpoints and its managed-identity hosts (App Service, Automation, Azure Machine Learning,
-# Cloud Shell, IMDS; Azure Arc in a namespace of its own, arc-ns.sh): each one's success, its typical
-# failures with their own cause and fix, and its absence (skipped to the next source).
+# Cloud Shell, IMDS; Azure Arc in a namespace of its own, arc-ns.sh), and certificates as the SDKs take them
+# (PKCS#12, the chain in x5c): each one's success, its typical failures with their own cause and fix, and
+# its absence (skipped to the next source).
 # Needs acr.sh (emulator_start) and chain.sh (last_derived_kind).
 
 hosts_get() { # hosts_get NAME=VALUE… : a get of $REG; sets HOSTS_RC, the answer in $WORK/hosts.out
@@ -138,4 +139,47 @@ hosts_arc_suite() { # Azure Arc, in a mount and network namespace of its own (ar
     esac
   done <"$out"
   [ "$rc" = 0 ] || fail "[hosts arc] the namespace's run ended with status $rc" "$(tail -n 5 "$out")"
+}
+
+hosts_certificates_suite() {
+  local s="[hosts certificates]" dir="$WORK/certificates"
+  export DOCKER_CREDENTIAL_ACR_STORE=file
+  mkdir -p "$dir"
+  openssl pkcs12 -export -in "$EMU_DIR/sp-cert.pem" -inkey "$EMU_DIR/sp-key.pem" -out "$dir/sp.pfx" -passout pass:pfx-password
+  openssl pkcs12 -export -in "$EMU_DIR/sp-cert.pem" -inkey "$EMU_DIR/sp-key.pem" -out "$dir/no-password.p12" -passout pass:
+  # As older Windows and OpenSSL 1.1 wrote them: RC2 and 3DES, which only OpenSSL's legacy provider reads.
+  openssl pkcs12 -export -legacy -in "$EMU_DIR/sp-cert.pem" -inkey "$EMU_DIR/sp-key.pem" -out "$dir/legacy.pfx" -passout pass:pfx-password
+  openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=test-issuing-ca -days 2 -keyout "$dir/ca-key.pem" -out "$dir/ca.pem" 2>/dev/null
+  cat "$EMU_DIR/sp-cert.pem" "$EMU_DIR/sp-key.pem" "$dir/ca.pem" >"$dir/with-chain.pem"
+  local CERT=(AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$CERT_SP_ID)
+  emu_post reset '{}'; forget_tokens
+  hosts_get "${CERT[@]}" AZURE_CLIENT_CERTIFICATE_PATH="$dir/sp.pfx" AZURE_CLIENT_CERTIFICATE_PASSWORD=pfx-password
+  check "$s a PKCS#12 file with its password: a token" hosts_derived certificate
+  forget_tokens
+  hosts_get "${CERT[@]}" AZURE_CLIENT_CERTIFICATE_PATH="$dir/no-password.p12"
+  check "$s a PKCS#12 file without a password: a token" hosts_derived certificate
+  forget_tokens
+  hosts_get "${CERT[@]}" AZURE_CLIENT_CERTIFICATE_PATH="$dir/legacy.pfx" AZURE_CLIENT_CERTIFICATE_PASSWORD=pfx-password
+  check "$s a legacy PKCS#12 file (RC2, 3DES): a token" hosts_derived certificate
+  hosts_get "${CERT[@]}" AZURE_CLIENT_CERTIFICATE_PATH="$dir/sp.pfx" AZURE_CLIENT_CERTIFICATE_PASSWORD=wrong
+  check "$s ... a wrong password: said so" hosts_said \
+    "the certificate $dir/sp.pfx cannot be used: its password is wrong; check AZURE_CLIENT_CERTIFICATE_PASSWORD; give a PEM or PKCS#12 (.pfx) file with the certificate and its RSA private key"
+  hosts_get "${CERT[@]}" AZURE_CLIENT_CERTIFICATE_PATH="$dir/sp.pfx"
+  check "$s ... no password: said so" hosts_said \
+    "the certificate $dir/sp.pfx cannot be used: it is protected by a password; set AZURE_CLIENT_CERTIFICATE_PASSWORD; give a PEM or PKCS#12 (.pfx) file with the certificate and its RSA private key"
+  cp "$EMU_DIR/sp.pem" "$dir/not-really.pfx"
+  hosts_get "${CERT[@]}" AZURE_CLIENT_CERTIFICATE_PATH="$dir/not-really.pfx"
+  check "$s ... a .pfx that is not PKCS#12: said so" grep -qF "$dir/not-really.pfx cannot be used: it is not a PKCS#12 (.pfx) file" "$WORK/hosts.out"
+
+  local log="$EMU_DIR/requests.log" before
+  forget_tokens; before=$(wc -l <"$log")
+  hosts_get "${CERT[@]}" AZURE_CLIENT_CERTIFICATE_PATH="$dir/with-chain.pem"
+  check "$s a certificate with its chain: a token, with no x5c unless asked" bash -c \
+    "[ $HOSTS_RC = 0 ] && tail -n +$((before + 1)) '$log' | jq -e -s 'map(select(.endpoint == \"aad_token\")) | length == 1 and all(has(\"x5c\") | not)'"
+  forget_tokens; before=$(wc -l <"$log")
+  hosts_get "${CERT[@]}" AZURE_CLIENT_CERTIFICATE_PATH="$dir/with-chain.pem" AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true
+  check "$s AZURE_CLIENT_SEND_CERTIFICATE_CHAIN=true: the chain in x5c, the certificate first (subject name and issuer)" bash -c \
+    "[ $HOSTS_RC = 0 ] && tail -n +$((before + 1)) '$log' | jq -e -s 'map(select(.endpoint == \"aad_token\")) | length == 1 and .[0].x5c == 2'"
+  emu_post reset '{}'; forget_tokens
+  unset DOCKER_CREDENTIAL_ACR_STORE
 }

@@ -53,6 +53,7 @@ done
 acr_identities_suite
 hosts_ci_suite
 hosts_managed_identity_suite
+hosts_certificates_suite
 reference_clients_suite
 hosts_arc_suite
 acr_exposed_tokens_suite

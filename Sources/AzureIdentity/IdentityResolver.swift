@@ -184,10 +184,11 @@ public struct IdentityResolver {
         }
         let identityEndpoint = value("IDENTITY_ENDPOINT"), msiEndpoint = value("MSI_ENDPOINT")
         if let url = identityEndpoint, let header = value("IDENTITY_HEADER") {
-            if value("IDENTITY_SERVER_THUMBPRINT") != nil {
-                throw .incompleteSetup(
-                    .managedIdentity, cause: "Service Fabric's managed identity (IDENTITY_SERVER_THUMBPRINT is set) is not supported yet",
-                    fix: "use a service principal or workload identity on Service Fabric")
+            if let thumbprint = value("IDENTITY_SERVER_THUMBPRINT") {
+                // Its certificate is pinned, never trusted over plain http.
+                guard url.lowercased().hasPrefix("https://") else { throw .insecureEndpoint(variable: "IDENTITY_ENDPOINT", url: url) }
+                return use(.serviceFabric(url: url, secret: header, thumbprint: thumbprint),
+                           "IDENTITY_ENDPOINT, IDENTITY_HEADER and IDENTITY_SERVER_THUMBPRINT are set (Service Fabric)")
             }
             try EndpointPolicy.check(url, variable: "IDENTITY_ENDPOINT", allowLinkLocal: true)
             return use(.appService(url: url, header: header), "IDENTITY_ENDPOINT and IDENTITY_HEADER are set (App Service, Container Apps, Functions, Automation)")

@@ -8,6 +8,9 @@ public struct ManagedIdentitySource: IdentitySource {
         /// `IDENTITY_ENDPOINT` and the secret `IDENTITY_HEADER` of App Service, Container Apps, Functions
         /// and Azure Automation.
         case appService(url: String, header: String)
+        /// Service Fabric: App Service's variables and `IDENTITY_SERVER_THUMBPRINT`, the SHA-1 thumbprint of the
+        /// cluster's own certificate, the only one its endpoint is trusted with.
+        case serviceFabric(url: String, secret: String, thumbprint: String)
         /// `MSI_ENDPOINT` and `MSI_SECRET` of Azure Machine Learning; its default identity's client id
         /// (`DEFAULT_IDENTITY_CLIENT_ID`) is asked for when none is named.
         case azureML(url: String, secret: String, defaultClientID: String?)
@@ -20,6 +23,7 @@ public struct ManagedIdentitySource: IdentitySource {
         var host: String {
             switch self {
             case .appService: "App Service"
+            case .serviceFabric: "Service Fabric"
             case .azureML: "Azure Machine Learning"
             case .cloudShell: "Cloud Shell"
             case .azureArc: "Azure Arc"
@@ -60,6 +64,11 @@ public struct ManagedIdentitySource: IdentitySource {
             if let clientID { query.append(("client_id", clientID)) }
             // Metadata as MSAL sends it: Azure Automation, which sets the same variables, requires it.
             return (get(url, "2019-08-01", [("X-IDENTITY-HEADER", header), ("Metadata", "true")]), [])
+        case .serviceFabric(let url, let secret, let thumbprint):
+            // The cluster configures its one identity; MSAL sends no client id here.
+            var request = get(url, "2019-07-01-preview", [("Secret", secret)])
+            request.serverThumbprint = thumbprint
+            return (request, [])
         case .azureML(let url, let secret, let defaultClientID):
             if let id = clientID ?? defaultClientID { query.append(("clientid", id)) }
             return (get(url, "2017-09-01", [("secret", secret)]), [])
@@ -138,9 +147,28 @@ public struct ManagedIdentitySource: IdentitySource {
         enum CodingKeys: String, CodingKey { case access_token, expires_on, expires_in }
     }
 
+    /// `{"error", "error_description"}` (IMDS and most hosts), `{"statusCode", "message"}` (App Service), or
+    /// `{"error": {"code", "message"}}` (Service Fabric).
     private struct Failure: Decodable {
         var error: String?
         var error_description: String?
         var message: String?
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            error_description = try? container.decodeIfPresent(String.self, forKey: .error_description)
+            message = try? container.decodeIfPresent(String.self, forKey: .message)
+            error = try? container.decodeIfPresent(String.self, forKey: .error)
+            if error == nil, let nested = try? container.decodeIfPresent(Nested.self, forKey: .error) {
+                error = nested.code
+                message = message ?? nested.message
+            }
+        }
+
+        enum CodingKeys: String, CodingKey { case error, error_description, message }
+        struct Nested: Decodable {
+            var code: String?
+            var message: String?
+        }
     }
 }

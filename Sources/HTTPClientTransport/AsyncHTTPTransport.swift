@@ -64,6 +64,9 @@ public struct AsyncHTTPTransport: HTTPTransport {
     }
 
     public func send(_ request: HTTPRequest, timeout: Duration) async throws(HTTPTransportError) -> HTTPResponse {
+        if let thumbprint = request.serverThumbprint {
+            return try await PinnedTLSRequest.send(request, thumbprint: thumbprint, userAgent: userAgent, timeout: timeout)
+        }
         if let proxyProblem { throw .unusableProxy(proxyProblem) }
         // Plain http (the loopback endpoints of tests and local proxies) needs no trust.
         if let trustProblem, request.url.lowercased().hasPrefix("https://") { throw trustProblem }

@@ -8,12 +8,16 @@ public struct HTTPRequest: Sendable {
     public var url: String
     public var headers: [(String, String)]
     public var body: [UInt8]
+    /// The SHA-1 thumbprint (hex) of the one server certificate accepted, in place of any CA's word
+    /// (Service Fabric's `IDENTITY_SERVER_THUMBPRINT`); such a request never goes through a proxy.
+    public var serverThumbprint: String?
 
-    public init(method: Method, url: String, headers: [(String, String)] = [], body: [UInt8] = []) {
+    public init(method: Method, url: String, headers: [(String, String)] = [], body: [UInt8] = [], serverThumbprint: String? = nil) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.serverThumbprint = serverThumbprint
     }
 
     /// A POST of an `application/x-www-form-urlencoded` form, as the OAuth2 endpoints of Azure AD and ACR take it.
@@ -60,6 +64,8 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
     case connectionFailed(host: String, reason: String)
     /// The TLS handshake failed: an untrusted certificate (a TLS-inspecting proxy), or no common protocol.
     case tlsFailed(host: String, reason: String)
+    /// A server whose certificate must have a given thumbprint presented another (`serverThumbprint`).
+    case unexpectedCertificate(host: String, presented: String)
     case timedOut(host: String)
     case responseTooLarge(host: String)
     /// The head came, the whole body did not, by the deadline.
@@ -81,6 +87,8 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
         switch self {
         case .tlsFailed:
             "if a proxy or firewall inspects TLS, set SSL_CERT_FILE (or caBundle in the configuration file) to your organisation's CA bundle"
+        case .unexpectedCertificate:
+            "check IDENTITY_SERVER_THUMBPRINT; nothing was sent to a server that showed another certificate"
         case .redirected:
             "check the endpoint's address (AZURE_AUTHORITY_HOST, DOCKER_CREDENTIAL_ACR_ENDPOINTS) and any proxy that rewrites answers"
         case .unusableCABundle: "point it at a readable PEM file of CA certificates, or unset it"
@@ -95,7 +103,7 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
     /// Failures that another attempt cannot cure: reported at once, never retried.
     public var isFinal: Bool {
         switch self {
-        case .invalidURL, .tlsFailed, .responseTooLarge, .redirected, .unusableCABundle, .proxyRefused, .unusableProxy: true
+        case .invalidURL, .tlsFailed, .unexpectedCertificate, .responseTooLarge, .redirected, .unusableCABundle, .proxyRefused, .unusableProxy: true
         case .connectionFailed, .timedOut, .bodyStalled, .noAnswerToProbe: false
         }
     }
@@ -105,6 +113,8 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
         case .invalidURL(let url): "invalid URL \(url)"
         case .connectionFailed(let host, let reason): "cannot connect to \(host): \(reason)"
         case .tlsFailed(let host, let reason): "the TLS handshake with \(host) failed: \(reason)"
+        case .unexpectedCertificate(let host, let presented):
+            "\(host) presented a certificate (SHA-1 \(presented)) that is not the one IDENTITY_SERVER_THUMBPRINT names"
         case .timedOut(let host): "\(host) did not answer in time"
         case .responseTooLarge(let host): "\(host) sent an answer larger than any token response"
         case .noAnswerToProbe(let cause): cause

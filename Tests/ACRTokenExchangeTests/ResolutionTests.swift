@@ -181,7 +181,7 @@ final class Clock: @unchecked Sendable {
             refreshToken: "rt", tenant: "t1", clientID: "public", objectID: "oid", username: "alice", authorityHost: "http://127.0.0.1:9/"))
         let azure = azure(secrets: [])
         let resolution = try await resolver(Self.imds, azure).resolve(server, storedAt: nil)
-        #expect(unavailable(resolution) == [.servicePrincipalSecret, .servicePrincipalCertificate, .workloadIdentity, .managedIdentity])
+        #expect(unavailable(resolution) == [.servicePrincipalSecret, .servicePrincipalCertificate, .workloadIdentity, .githubActions, .azurePipelines, .managedIdentity])
         guard case .used? = resolution.outcome(of: .identity(.signedInUser)) else { Issue.record("the sign-in is used"); return }
     }
 

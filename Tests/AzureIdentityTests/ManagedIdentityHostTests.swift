@@ -21,6 +21,12 @@ import Testing
         #expect(headers(sent) == ["X-IDENTITY-HEADER": "h1", "Metadata": "true"])
     }
 
+    @Test func serviceFabricSendsItsSecretAndPinsTheCertificate() {
+        let sent = request(.serviceFabric(url: "https://10.0.0.4:2377/metadata/identity/oauth2/token", secret: "s1", thumbprint: "AB12"), clientID: "c1")
+        #expect(sent.url == "https://10.0.0.4:2377/metadata/identity/oauth2/token?api-version=2019-07-01-preview&resource=https%3A%2F%2Fcontainerregistry.azure.net")
+        #expect(headers(sent) == ["Secret": "s1"] && sent.serverThumbprint == "AB12")
+    }
+
     @Test func azureMLNamesItsDefaultIdentityUnlessOneIsChosen() {
         let host = ManagedIdentitySource.Endpoint.azureML(url: "http://127.0.0.1:46808/MSI/auth", secret: "s1", defaultClientID: "d1")
         #expect(request(host).url == "http://127.0.0.1:46808/MSI/auth?api-version=2017-09-01&resource=https%3A%2F%2Fcontainerregistry.azure.net&clientid=d1")

@@ -48,7 +48,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 JSON_TYPE = "application/json; charset=utf-8"
-ENDPOINTS = ("aad_token", "aad_devicecode", "aad_discovery", "imds", "appservice", "automation", "azureml", "cloudshell", "arc",
+ENDPOINTS = ("aad_token", "aad_devicecode", "aad_discovery", "imds", "appservice", "automation", "servicefabric", "azureml", "cloudshell", "arc",
              "github_oidc", "pipelines_oidc", "acr_challenge", "acr_exchange", "acr_token")
 # device_code: how long a device code waits for the person (AAD: 15 minutes); device_interval: the seconds between
 # polls the devicecode answer asks for (AAD: 5); aad_refresh: a refresh token's inactivity lifetime (AAD: 90 days).
@@ -95,6 +95,7 @@ FIREWALL_BODY = {"errors": [{"code": "DENIED", "message": "client with IP '127.0
 MALFORMED_BODIES = {"aad_token": b'{"token_type":"Bearer","expires_in":35', "imds": b'{"access_token":"eyJ0eX',
                     "aad_devicecode": b'{"user_code":"FQK7T3X9M","device_code":"DAQABIQ',
                     "appservice": b'{"access_token":"eyJ0eX', "automation": b'{"access_token":"eyJ0eX',
+                    "servicefabric": b'{"token_type":"Bearer","access_token":"eyJ0eX',
                     "azureml": b'{"access_token":"eyJ0eX', "cloudshell": b'{"access_token":"eyJ0eX',
                     "arc": b'{"access_token":"eyJ0eX', "github_oidc": b'{"count":1,"val',
                     "pipelines_oidc": b'{"oidcTok', "acr_challenge": b'{"errors":[{"code":"UNAUTH',
@@ -1027,6 +1028,20 @@ def automation(em, call):
     return appservice(em, call)
 
 
+def servicefabric(em, call):
+    """Service Fabric: `GET $IDENTITY_ENDPOINT?api-version=2019-07-01-preview&resource=…`, header `Secret:
+    $IDENTITY_HEADER`, over TLS with the cluster's own certificate (here the TLS listener's); `expires_on` a number."""
+    if call.headers.get("Secret") != em.directory.identity_header:
+        return json_reply(401, {"error": {"code": "SecretHeaderNotFound", "message": "Secret is not found in the request headers."}})
+    if call.arg("api-version") != "2019-07-01-preview" or not call.arg("resource"):
+        return json_reply(400, {"error": {"code": "InvalidParameter", "message": "api-version 2019-07-01-preview and resource are required"}})
+    identity, error = choose_managed_identity(em, None, None, None)
+    if error:
+        return json_reply(400, {"error": {"code": "InvalidParameter", "message": error}})
+    token, _, exp, _ = managed_identity_token(em, call, identity, call.arg("resource"))
+    return json_reply(200, {"token_type": "Bearer", "access_token": token, "expires_on": exp, "resource": call.arg("resource")})
+
+
 def azureml(em, call):
     """Azure Machine Learning compute: `GET $MSI_ENDPOINT?api-version=2017-09-01&resource=…&clientid=…`, header
     `secret: $MSI_SECRET`."""
@@ -1493,6 +1508,8 @@ def echo_reply(endpoint, handler, call):
         return json_reply(400, {"error": "invalid_request", "error_description": text, "error_codes": [50000]})
     if endpoint in ("imds", "appservice", "automation", "azureml", "cloudshell", "arc"):
         return json_reply(400, {"error": "invalid_request", "error_description": text})
+    if endpoint == "servicefabric":
+        return json_reply(400, {"error": {"code": "InvalidParameter", "message": text}})
     if endpoint in ("github_oidc", "pipelines_oidc"):
         return json_reply(400, {"message": text})
     return json_reply(401, {"errors": [{"code": "UNAUTHORIZED", "message": text}]})
@@ -1519,6 +1536,8 @@ def default_error_body(endpoint, status):
         return {"statusCode": status, "message": phrase}
     if endpoint in ("azureml", "cloudshell", "arc"):
         return {"error": phrase.lower().replace(" ", "_"), "error_description": phrase}
+    if endpoint == "servicefabric":
+        return {"error": {"code": phrase.replace(" ", ""), "message": phrase}}
     if endpoint in ("github_oidc", "pipelines_oidc"):
         return {"message": phrase}
     # Error codes of the Docker registry API, which ACR uses.
@@ -1541,6 +1560,7 @@ def route(method, path, directory):
         return ("arc", arc, ("GET",)) if directory.arc else ("imds", imds, ("GET",))
     hosts = {"/msi/token": ("appservice", appservice, ("GET",)),
              "/automation/msi/token": ("automation", automation, ("GET",)),
+             "/servicefabric/metadata/identity/oauth2/token": ("servicefabric", servicefabric, ("GET",)),
              "/azureml/msi/token": ("azureml", azureml, ("GET",)),
              "/cloudshell/oauth2/token": ("cloudshell", cloudshell, ("POST",)),
              "/github/idtoken": ("github_oidc", github_oidc, ("GET",))}

@@ -841,11 +841,17 @@ req GET "$TLS/acr/$REG/v2/" --cacert "$TLS_CERT"
 expect_status 401 "TLS still answers after refused handshakes"
 check "TLS: refused handshakes leave no trace on stderr" bash -c '! grep -q Traceback "$1"' _ "$MAIN_STATE/stdout"
 
+echo "== 3d. Service Fabric (on the TLS listener, whose certificate the cluster's stands for)"
+req GET "$TLS/servicefabric/metadata/identity/oauth2/token?api-version=2019-07-01-preview&resource=$ACR_RESOURCE" --cacert "$TLS_CERT" -H 'Secret: emulator-identity-header'
+expect_jq '.token_type == "Bearer" and (.expires_on | type) == "number" and .resource == $r' "Service Fabric: Secret header, expires_on a number" --arg r "$ACR_RESOURCE"
+req GET "$TLS/servicefabric/metadata/identity/oauth2/token?api-version=2019-07-01-preview&resource=$ACR_RESOURCE" --cacert "$TLS_CERT"
+expect_jq '.error.code == "SecretHeaderNotFound"' "Service Fabric without its Secret: its error shape"
+
 echo "== 5. Control: stats, lifetimes, reset"
 req POST "$MAIN/_emulator/reset"
 expect_status 200 "reset"
 req GET "$MAIN/_emulator/stats"
-expect_jq '. == {"aad_token":0,"aad_devicecode":0,"aad_discovery":0,"imds":0,"appservice":0,"automation":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":0,"acr_exchange":0,"acr_token":0}' "stats are zero after reset"
+expect_jq '. == {"aad_token":0,"aad_devicecode":0,"aad_discovery":0,"imds":0,"appservice":0,"automation":0,"servicefabric":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":0,"acr_exchange":0,"acr_token":0}' "stats are zero after reset"
 aad -d grant_type=client_credentials -d client_id=$APP -d client_secret=wrong --data-urlencode scope=$ACR_SCOPE
 req GET "$MAIN/acr/$REG/v2/"
 req GET "$MAIN/acr/$REG/v2/"
@@ -854,7 +860,7 @@ req GET "$MAIN/msi/token?resource=x"
 req POST "$MAIN/$T1/oauth2/v2.0/devicecode" -d client_id=$CLI --data-urlencode "scope=$ACR_SCOPE"
 req POST "$MAIN/$T1/oauth2/v2.0/devicecode" -d client_id=$APP --data-urlencode "scope=$ACR_SCOPE"
 req GET "$MAIN/_emulator/stats"
-expect_jq '. == {"aad_token":1,"aad_devicecode":2,"aad_discovery":0,"imds":0,"appservice":1,"automation":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":2,"acr_exchange":1,"acr_token":0}' "stats count requests of every status"
+expect_jq '. == {"aad_token":1,"aad_devicecode":2,"aad_discovery":0,"imds":0,"appservice":1,"automation":0,"servicefabric":0,"azureml":0,"cloudshell":0,"arc":0,"github_oidc":0,"pipelines_oidc":0,"acr_challenge":2,"acr_exchange":1,"acr_token":0}' "stats count requests of every status"
 req POST "$MAIN/_emulator/lifetimes" -d '{"acr_refresh":300,"acr_access":60,"aad":120,"managed_identity":600}'
 expect_status 200 "lifetimes"
 aad -d grant_type=client_credentials -d client_id=$APP -d client_secret=good-secret --data-urlencode scope=$ACR_SCOPE
@@ -998,7 +1004,7 @@ check "every log line is JSON with t, method, path, endpoint, status" \
     jq -e -s 'all(.[]; (.t | type == "number") and (.method | type == "string") and (.path | test("^/[^?]*$"))
                        and has("endpoint") and has("status"))' "$LOG"
 check "log endpoints are the documented names" \
-    jq -e -s '[.[].endpoint] | unique - [null, "aad_token","aad_devicecode","aad_discovery","imds","appservice","automation","azureml","cloudshell","arc","github_oidc","pipelines_oidc","acr_challenge","acr_exchange","acr_token","control"] == []' "$LOG"
+    jq -e -s '[.[].endpoint] | unique - [null, "aad_token","aad_devicecode","aad_discovery","imds","appservice","automation","servicefabric","azureml","cloudshell","arc","github_oidc","pipelines_oidc","acr_challenge","acr_exchange","acr_token","control"] == []' "$LOG"
 check "log has grant_type of AAD and ACR requests" \
     jq -e -s 'any(.[]; .endpoint == "aad_token" and .grant_type == "client_credentials") and any(.[]; .endpoint == "acr_token" and .grant_type == "refresh_token")' "$LOG"
 check "log records an unanswered (closed) request with a null status" jq -e -s 'any(.[]; .endpoint == "aad_token" and .status == null)' "$LOG"

@@ -104,9 +104,21 @@ hosts_managed_identity_suite() {
   hosts_get MSI_ENDPOINT="$EMU/cloudshell/oauth2/token" AZURE_CLIENT_ID=$MI_ID
   check "$s ... asked for a user-assigned identity, which Cloud Shell has not: said so" hosts_said \
     "managed identity: Cloud Shell has only its own managed identity, but AZURE_CLIENT_ID asks for a user-assigned one; unset AZURE_CLIENT_ID (or the configuration's clientId) on Cloud Shell"
-  hosts_get IDENTITY_ENDPOINT="https://127.0.0.1:9/sf" IDENTITY_HEADER=h IDENTITY_SERVER_THUMBPRINT=0123
-  check "$s Service Fabric (IDENTITY_SERVER_THUMBPRINT): not supported yet, said so" hosts_said \
-    "managed identity: Service Fabric's managed identity (IDENTITY_SERVER_THUMBPRINT is set) is not supported yet; use a service principal or workload identity on Service Fabric"
+  # Service Fabric: its endpoint's certificate is trusted by thumbprint alone (no CA here trusts it).
+  local thumbprint; thumbprint=$(openssl x509 -in "$EMU_DIR/tls-cert.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+  local SF=(IDENTITY_ENDPOINT="$EMU_TLS/servicefabric/metadata/identity/oauth2/token" IDENTITY_HEADER=emulator-identity-header)
+  forget_tokens; emu_post reset '{}'
+  hosts_get "${SF[@]}" IDENTITY_SERVER_THUMBPRINT="$thumbprint"
+  check "$s Service Fabric: the endpoint's certificate pinned by IDENTITY_SERVER_THUMBPRINT, a token" hosts_derived managed-identity
+  forget_tokens
+  local other; other=$(openssl x509 -in "$EMU_DIR/sp-cert.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+  hosts_get "${SF[@]}" IDENTITY_SERVER_THUMBPRINT="$other"
+  local presented; presented=$(tr 'A-F' 'a-f' <<<"$thumbprint")
+  check "$s ... a server with another certificate: refused" hosts_said \
+    "managed identity: $EMU_TLS presented a certificate (SHA-1 $presented) that is not the one IDENTITY_SERVER_THUMBPRINT names; check IDENTITY_SERVER_THUMBPRINT; nothing was sent to a server that showed another certificate"
+  check "$s ... and its Secret never sent" test "$(emu_stat servicefabric)" = 1
+  hosts_get IDENTITY_ENDPOINT="$EMU/servicefabric/metadata/identity/oauth2/token" IDENTITY_HEADER=emulator-identity-header IDENTITY_SERVER_THUMBPRINT="$thumbprint"
+  check "$s ... over plain http: refused" grep -qF "IDENTITY_ENDPOINT=$EMU/servicefabric/metadata/identity/oauth2/token is refused" "$WORK/hosts.out"
 
   # IMDS while it is updated: 410, retried within the budget.
   local IMDS=(DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT="$EMU/metadata/identity/oauth2/token")

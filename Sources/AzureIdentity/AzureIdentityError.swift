@@ -116,7 +116,7 @@ public struct AADError: ExplainedError, Sendable, Equatable {
         case 700016: ("the application (AZURE_CLIENT_ID) was not found in the tenant", "check AZURE_CLIENT_ID and AZURE_TENANT_ID")
         case 90002: ("the tenant was not found", "check AZURE_TENANT_ID and that the registry's cloud matches the tenant's")
         case 700024: ("the client assertion is outside its valid time range", "check the machine's clock, and that the federated token file is being refreshed")
-        case 70021: ("no federated identity credential matches the token's issuer and subject", "add one to the app registration for this service account")
+        case 70021: ("no federated identity credential matches the token's issuer and subject", "add one to the app registration for this issuer and subject (the service account, repository or service connection)")
         case 700027: ("the client assertion's signature is not valid", "check that the certificate is the one uploaded to the app registration")
         case 700082, 70008: ("the sign-in has expired (unused for too long)", "run `docker-credential-acr login` again")
         case 50173, 50133: ("the sign-in was revoked (a password change, or an administrator revoked the sessions)", "run `docker-credential-acr login` again")

@@ -307,7 +307,7 @@ acr_identities_suite() {
   helper erase "$REG" >/dev/null
   forget_tokens
   expect "$s workload identity for an unknown subject: AADSTS70021" 1 \
-    "$REG: workload identity (AZURE_FEDERATED_TOKEN_FILE): Azure AD refused the token request (AADSTS70021): no federated identity credential matches the token's issuer and subject; add one to the app registration for this service account" \
+    "$REG: workload identity (AZURE_FEDERATED_TOKEN_FILE): Azure AD refused the token request (AADSTS70021): no federated identity credential matches the token's issuer and subject; add one to the app registration for this issuer and subject (the service account, repository or service connection)" \
     acr_get "$REG" AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$WI_ID AZURE_FEDERATED_TOKEN_FILE="$WORK/federated-token"
 
   helper erase "$REG" >/dev/null

@@ -48,6 +48,10 @@ hosts_ci_suite() {
   acr_env GITHUB_ACTIONS=true AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$GH_ID DOCKER_CONFIG="$WORK/no-docker" -- \
     "$HELPER" diagnose --json "$REG" >"$WORK/hosts-diag.json" 2>/dev/null
   check "$s ... and diagnose says why GitHub Actions was skipped" grep -qF 'the job lacks `permissions: id-token: write`' "$WORK/hosts-diag.json"
+  forget_tokens
+  hosts_get "${GH[@]}" AZURE_CLIENT_ID=$WI_ID
+  check "$s an app without a federated credential for the repository: AADSTS70021, and what to add" hosts_said \
+    "GitHub Actions OIDC (ACTIONS_ID_TOKEN_REQUEST_URL): Azure AD refused the token request (AADSTS70021): no federated identity credential matches the token's issuer and subject; add one to the app registration for this issuer and subject (the service account, repository or service connection)"
 
   local ADO=(AZURESUBSCRIPTION_TENANT_ID=$TENANT AZURESUBSCRIPTION_CLIENT_ID=$ADO_ID AZURESUBSCRIPTION_SERVICE_CONNECTION_ID=$ADO_CONNECTION
     SYSTEM_OIDCREQUESTURI="$EMU/pipelines/contoso/app/_apis/distributedtask/hubs/build/plans/p1/jobs/j1/oidctoken")
@@ -70,6 +74,9 @@ hosts_ci_suite() {
   check "$s an unknown service connection: the CI service's 404, named" grep -qF \
     "the CI service's OIDC token endpoint answered 404 (Service connection [redacted] was not found.)" "$WORK/hosts.out"
   acr_env DOCKER_CONFIG="$WORK/no-docker" -- "$HELPER" diagnose --json "$REG" >"$WORK/hosts-diag.json" 2>/dev/null
+  forget_tokens
+  hosts_get GITHUB_ACTIONS=true "${ADO[@]}" SYSTEM_ACCESSTOKEN=emulator-system-access-token
+  check "$s GitHub Actions not there (no id-token: write): skipped to the next source, Azure Pipelines" hosts_derived azure-pipelines
   check "$s no Azure Pipelines variable: skipped, and diagnose says why" grep -qF \
     'not an Azure Pipelines task of a service connection (SYSTEM_OIDCREQUESTURI and AZURESUBSCRIPTION_SERVICE_CONNECTION_ID are not set)' "$WORK/hosts-diag.json"
   emu_post reset '{}'; forget_tokens

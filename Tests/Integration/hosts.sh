@@ -3,7 +3,7 @@
 # Cloud Shell, IMDS; Azure Arc in a namespace of its own, arc-ns.sh), and certificates as the SDKs take them
 # (PKCS#12, the chain in x5c): each one's success, its typical failures with their own cause and fix, and
 # its absence (skipped to the next source).
-# Needs acr.sh (emulator_start) and chain.sh (last_derived_kind).
+# Needs acr.sh (emulator_start), chain.sh (last_derived_kind) and reference.sh (reference_install).
 
 hosts_get() { # hosts_get NAME=VALUE… : a get of $REG; sets HOSTS_RC, the answer in $WORK/hosts.out
   HOSTS_RC=0
@@ -146,18 +146,9 @@ hosts_managed_identity_suite() {
   unset DOCKER_CREDENTIAL_ACR_STORE
 }
 
-hosts_arc_suite() { # Azure Arc, in a mount and network namespace of its own (arc-ns.sh)
-  local out="$WORK/arc.out"
-  unshare --mount --net --fork bash "$here/arc-ns.sh" "$HELPER" "$WORK/arc" >"$out" 2>&1
-  local rc=$?
-  while IFS= read -r line; do
-    case $line in
-      PASS:*) PASSED=$((PASSED + 1)); echo "$line" ;;
-      FAIL:*) FAILED=$((FAILED + 1)); echo "$line" ;;
-      "    "*) echo "$line" ;;
-    esac
-  done <"$out"
-  [ "$rc" = 0 ] || fail "[hosts arc] the namespace's run ended with status $rc" "$(tail -n 5 "$out")"
+hosts_arc_suite() { # Azure Arc, in a mount and network namespace of its own (which has no PyPI: msal first)
+  reference_install || fail "[hosts arc] msal installs from PyPI" "$(tail -n 3 "$WORK/reference-pip.log")"
+  in_namespace "[hosts arc]" "--mount --net" "$here/arc-ns.sh" "$HELPER" "$WORK/arc"
 }
 
 hosts_certificates_suite() {

@@ -43,3 +43,21 @@ wait_for_http() { # wait_for_http URL : until something answers there (5 s at mo
   return 1
 }
 
+
+# in_namespace LABEL "UNSHARE-FLAGS" SCRIPT ARG… : SCRIPT run in namespaces of its own (unshare FLAGS
+# --fork), its PASS/FAIL lines counted here as if its checks had run in this shell
+in_namespace() {
+  local label=$1 flags=$2 script=$3; shift 3
+  local out; out=$(mktemp "$WORK/namespace.XXXXXX")
+  # shellcheck disable=SC2086 # the flags are words
+  unshare $flags --fork bash "$script" "$@" >"$out" 2>&1
+  local rc=$? line
+  while IFS= read -r line; do
+    case $line in
+      PASS:*) PASSED=$((PASSED + 1)); echo "$line" ;;
+      FAIL:*) FAILED=$((FAILED + 1)); echo "$line" ;;
+      "    "*) echo "$line" ;;
+    esac
+  done <"$out"
+  [ "$rc" = 0 ] || fail "$label the namespace's run ended with status $rc" "$(tail -n 5 "$out")"
+}

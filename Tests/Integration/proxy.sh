@@ -5,16 +5,5 @@
 # keyring's bus is a socket file, which the namespace reaches as well.
 
 proxy_suite() { # proxy_suite STORE
-  local out="$WORK/proxy-$1.out"
-  unshare --net --fork bash "$here/proxy-netns.sh" "$HELPER" "$WORK/proxy-$1" "$1" >"$out" 2>&1
-  local rc=$?
-  # The namespace's checks, counted here as if they had run in this shell.
-  while IFS= read -r line; do
-    case $line in
-      PASS:*) PASSED=$((PASSED + 1)); echo "$line" ;;
-      FAIL:*) FAILED=$((FAILED + 1)); echo "$line" ;;
-      "    "*) echo "$line" ;;
-    esac
-  done <"$out"
-  [ "$rc" = 0 ] || fail "[proxy $1] the network namespace's run ended with status $rc" "$(tail -n 5 "$out")"
+  in_namespace "[proxy $1]" --net "$here/proxy-netns.sh" "$HELPER" "$WORK/proxy-$1" "$1"
 }

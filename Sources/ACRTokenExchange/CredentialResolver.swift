@@ -55,6 +55,16 @@ public struct CredentialResolver {
         return walk.resolution
     }
 
+    /// Walks for `server` with `source` alone (a pod's service-account token the kubelet sent): no stored
+    /// credential, no other source; its cache, renewal and failures as for any source.
+    public func resolve(_ server: LoginServer, using source: any IdentitySource, because reason: String) async throws(NetworkNeeded) -> Resolution {
+        var walk = Walk(resolver: self, resolution: Resolution(server: server), budget: RequestBudget(total: configuration.timeout))
+        defer { walk.flush() }
+        let candidate = IdentityCandidate(kind: source.kind, source: source, reason: reason, pinned: true)
+        _ = try await walk.tryCandidate(candidate, settings: IdentitySettings(kind: source.kind, tenant: source.tenant))
+        return walk.resolution
+    }
+
     func signIns() -> StoredSignIns { StoredSignIns(cache: store, now: now) }
 }
 

@@ -14,6 +14,10 @@ public struct ClientCredentialsSource: IdentitySource {
         case certificate(path: String, password: String?, sendChain: Bool)
         /// A CI job's OIDC token, asked for before each request.
         case ciFederatedToken(CIFederatedToken)
+        /// A pod's service-account token that the kubelet sent (KEP-4412); with `perToken`, a token derived
+        /// from it is served only for this very token (the provider config's `cacheType: Token`), else for
+        /// its service account (`ServiceAccount`).
+        case serviceAccountToken(String, perToken: Bool)
     }
 
     public let tenantID: String
@@ -35,6 +39,7 @@ public struct ClientCredentialsSource: IdentitySource {
         case .federatedTokenFile: .workloadIdentity
         case .certificate: .servicePrincipalCertificate
         case .ciFederatedToken(let ci): ci.kind
+        case .serviceAccountToken: .workloadIdentity
         }
     }
 
@@ -45,6 +50,13 @@ public struct ClientCredentialsSource: IdentitySource {
         switch proof {
         case .federatedTokenFile(let path):
             return base + ":" + (Self.read(path).flatMap(JWT.init)?.string("sub") ?? "unknown-subject")
+        case .serviceAccountToken(let token, _):
+            // The service account's uid as well: one deleted and made again under its name is another.
+            let claims = JWT(token)
+            var uid: String?
+            if case .object(let kubernetes)? = claims?.claims["kubernetes.io"], case .object(let account)? = kubernetes["serviceaccount"],
+               case .string(let value)? = account["uid"] { uid = value }
+            return base + ":" + (claims?.string("sub") ?? "unknown-subject") + (uid.map { ":" + $0 } ?? "")
         case .ciFederatedToken(.azurePipelines(_, _, let connection)):
             return base + ":" + connection
         default:
@@ -58,6 +70,7 @@ public struct ClientCredentialsSource: IdentitySource {
         case .certificate(let path, let password, _):
             ((try? FileDescriptorReader.contents(of: path, limit: 1 << 20)) ?? []) + [0] + Array((password ?? "").utf8)
         case .ciFederatedToken(let ci): Array(ci.jobCredential.utf8)
+        case .serviceAccountToken(let token, let perToken): perToken ? Array(token.utf8) : nil
         case .federatedTokenFile: nil
         }
     }
@@ -83,6 +96,8 @@ public struct ClientCredentialsSource: IdentitySource {
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
         case .ciFederatedToken(let ci):
             fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", try await ci.fetch(context: context))]
+        case .serviceAccountToken(let token, _):
+            fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", token)]
         case .certificate(let path, let password, let sendChain):
             let assertion = try context.connection.signer.assertion(
                 certificatePath: path, password: password, sendChain: sendChain, clientID: clientID, audience: tokenURL, now: context.now())

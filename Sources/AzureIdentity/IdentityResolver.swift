@@ -24,6 +24,13 @@ public struct IdentityCandidate: Sendable {
     public let reason: String
     /// The configuration file asks for this source: it is not skipped when it is not there.
     public let pinned: Bool
+
+    public init(kind: IdentityKind, source: (any IdentitySource)?, reason: String, pinned: Bool) {
+        self.kind = kind
+        self.source = source
+        self.reason = reason
+        self.pinned = pinned
+    }
 }
 
 /// Finds the identity sources from the Azure SDKs' standard variables, in the documented order (that of

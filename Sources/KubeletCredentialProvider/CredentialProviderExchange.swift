@@ -12,11 +12,17 @@ public struct CredentialProviderRequest: Sendable, Equatable {
 
     public let apiVersion: String
     public let image: String
+    /// KEP-4412 (the provider config's `tokenAttributes`): the pod's service-account token, for the
+    /// audience the config names, and the annotations of its service account that the config asks for.
+    public let serviceAccountToken: String?
+    public let serviceAccountAnnotations: [String: String]
 
     private struct Wire: Decodable {
         var apiVersion: String?
         var kind: String?
         var image: String?
+        var serviceAccountToken: String?
+        var serviceAccountAnnotations: [String: String]?
     }
 
     public init(json bytes: [UInt8]) throws(KubeletPluginError) {
@@ -28,17 +34,23 @@ public struct CredentialProviderRequest: Sendable, Equatable {
         guard let image = wire.image, !image.isEmpty else { throw .noImage }
         apiVersion = version
         self.image = image
+        serviceAccountToken = wire.serviceAccountToken.flatMap { $0.isEmpty ? nil : $0 }
+        serviceAccountAnnotations = wire.serviceAccountAnnotations ?? [:]
     }
 
-    /// The registry host of the image reference, as the container runtime resolves it: the first
-    /// component when it looks like a host (has a dot or a port, or is localhost), else Docker Hub.
-    public var registry: String {
+    /// The registry host of the image reference as the image spells it, which is the key the kubelet
+    /// matches (case-sensitively): the first component when it looks like a host (has a dot or a port,
+    /// or is localhost), else Docker Hub.
+    public var host: String {
         let first = image.split(separator: "/", maxSplits: 1).first.map(String.init) ?? image
         guard image.contains("/"), first.contains(".") || first.contains(":") || first == "localhost" else {
             return "docker.io"
         }
-        return first.lowercased()
+        return first
     }
+
+    /// The registry, for looking it up: host names are case-insensitive.
+    public var registry: String { host.lowercased() }
 }
 
 /// What the plugin answers: credentials for one registry, or none (the kubelet then pulls without).
@@ -58,6 +70,7 @@ public struct CredentialProviderResponse: Sendable, Equatable {
         self.cacheSeconds = cacheSeconds
     }
 
+    /// No credential, not to be kept (as cloud-provider-azure answers): asked again for the next image.
     public static func empty(apiVersion: String) -> CredentialProviderResponse {
         CredentialProviderResponse(apiVersion: apiVersion, registry: nil)
     }
@@ -67,7 +80,7 @@ public struct CredentialProviderResponse: Sendable, Equatable {
         self.registry = registry
         username = ""
         password = ""
-        cacheSeconds = nil
+        cacheSeconds = 0
     }
 
     private struct Wire: Encodable {
@@ -106,6 +119,8 @@ public enum KubeletPluginError: ExplainedError, Equatable {
     case wrongKind(String)
     case unsupportedVersion(String)
     case noImage
+    /// A service-account token came without the annotation (any of these keys) that names its app.
+    case missingAnnotation([String])
 
     public var cause: String {
         switch self {
@@ -113,6 +128,8 @@ public enum KubeletPluginError: ExplainedError, Equatable {
         case .wrongKind(let kind): "expected kind CredentialProviderRequest, got \(kind)"
         case .unsupportedVersion(let version): "apiVersion \(version) is not supported"
         case .noImage: "the CredentialProviderRequest names no image"
+        case .missingAnnotation(let keys):
+            "the request carries the pod's service-account token but none of the annotations \(keys.joined(separator: ", ")) of its service account"
         }
     }
 
@@ -120,6 +137,8 @@ public enum KubeletPluginError: ExplainedError, Equatable {
         switch self {
         case .notJSON: "run this only as the kubelet's image credential provider"
         case .unsupportedVersion: "use credentialprovider.kubelet.k8s.io/v1 in the CredentialProviderConfig"
+        case .missingAnnotation(let keys):
+            "annotate the service account with \(keys[0]), and list it in the provider config's tokenAttributes.requiredServiceAccountAnnotationKeys"
         case .wrongKind, .noImage: nil
         }
     }

@@ -7,6 +7,8 @@ import SystemIO
 import Glibc
 #endif
 
+extension ServiceAccountCacheType: ExpressibleByArgument {}
+
 struct Kubelet: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Answer the kubelet's image credential provider requests (an exec plugin).",
@@ -14,14 +16,20 @@ struct Kubelet: AsyncParsableCommand {
             Reads a CredentialProviderRequest from stdin and prints a CredentialProviderResponse: for an \
             ACR image, the credential `get` would answer, for the whole registry (cacheKeyType Registry), \
             cached for the token's remaining life minus the refresh margin; for any other image, no \
-            credential. See the README for a CredentialProviderConfig.
+            credential. With the pod's service-account token in the request (KEP-4412, the config's \
+            tokenAttributes), the token of the app its annotations name (kubernetes.azure.com/acr-client-id, \
+            kubernetes.azure.com/acr-tenant-id). See the README for a CredentialProviderConfig.
             Example: echo '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"myregistry.azurecr.io/app:1"}' | docker-credential-acr kubelet
             """)
+
+    @Option(help: "How the provider config's tokenAttributes.cacheType has the kubelet keep answers: ServiceAccount or Token; tokens derived from service-account tokens are kept the same way.")
+    var cacheType: ServiceAccountCacheType = .serviceAccount
 
     func run() async throws {
         try await reportingFailure("kubelet") {
             let request = try CredentialProviderRequest(json: StandardInput.read())
-            let response = try await CredentialProviderResponse.answer(request, credentials: try Wiring(connection: .live).registryCredentials())
+            let response = try await CredentialProviderResponse.answer(
+                request, credentials: try Wiring(connection: .live).registryCredentials(), cacheType: cacheType)
             Output.write(response.json, to: STDOUT_FILENO)
         }
     }

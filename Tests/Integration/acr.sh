@@ -36,7 +36,8 @@ emulator_start() { # [DELAY_MS] : starts the emulator with the identities above 
     {"client_id": "$CERT_SP_ID", "object_id": "0a000000-0000-0000-0000-000000000002", "tenant": "$TENANT",
      "certificates": ["$EMU_DIR/sp-cert.pem"]},
     {"client_id": "$WI_ID", "object_id": "0a000000-0000-0000-0000-000000000003", "tenant": "$TENANT",
-     "federated": [{"issuer": "https://oidc.emulator.local/", "subject": "system:serviceaccount:default:builder", "audience": "api://AzureADTokenExchange"}]},
+     "federated": [{"issuer": "https://oidc.emulator.local/", "subject": "system:serviceaccount:default:builder", "audience": "api://AzureADTokenExchange"},
+                   {"issuer": "https://oidc.emulator.local/", "subject": "system:serviceaccount:default:deployer", "audience": "api://AzureADTokenExchange"}]},
     {"client_id": "$PULL_ONLY_ID", "object_id": "0a000000-0000-0000-0000-000000000004", "tenant": "$TENANT",
      "secrets": [{"value": "pull-secret"}]},
     {"client_id": "$GH_ID", "object_id": "0a000000-0000-0000-0000-000000000005", "tenant": "$TENANT",
@@ -446,26 +447,5 @@ acr_two_binaries_suite() { # docker-credential-acr answers from the stores and t
     '$HELPER' --generate-completion-script bash >'$WORK/completion.bash' && bash -n '$WORK/completion.bash' &&
     for shell in bash zsh fish; do '$HELPER' --generate-completion-script \$shell | grep -q kubelet || exit 1; done"
   helper erase plain.example.com >/dev/null
-  unset DOCKER_CREDENTIAL_ACR_STORE
-}
-
-acr_kubelet_suite() { # `kubelet`: the image credential provider exec plugin, with the request shape of the Kubernetes docs
-  local s="[kubelet]" request='{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"%s"}'
-  export DOCKER_CREDENTIAL_ACR_STORE=file
-  emu_post reset '{}'
-  helper erase "$REG" >/dev/null
-  printf "$request" "$REG/team/app:1" | acr_env "${SP[@]}" -- "$HELPER" kubelet >"$WORK/kubelet.json"
-  check "$s an ACR image: a response for the whole registry" jq -e '.kind == "CredentialProviderResponse"
-    and .apiVersion == "credentialprovider.kubelet.k8s.io/v1" and .cacheKeyType == "Registry" and (.auth | keys) == ["'"$REG"'"]' "$WORK/kubelet.json"
-  check "$s ... user 00000000-… and the token get answers" bash -c "
-    jq -e '.auth[\"$REG\"].username == \"00000000-0000-0000-0000-000000000000\"' '$WORK/kubelet.json' &&
-    [ \"\$(jq -r '.auth[\"$REG\"].password' '$WORK/kubelet.json')\" = '$(acr_get "$REG" "${SP[@]}" | jq -r .Secret)' ]"
-  check "$s ... cached for the token's life minus the refresh margin" jq -e '.cacheDuration | test("^2h(49m[0-5]?[0-9]|50m0)s$")' "$WORK/kubelet.json"
-  check "$s ... one exchange, as for get" test "$(emu_stat acr_exchange)" = 1
-  printf "$request" "nginx:1" | acr_env "${SP[@]}" -- "$HELPER" kubelet >"$WORK/kubelet.json"
-  check "$s a Docker Hub image: no credential, the kubelet's default cache time" jq -e '.auth == {} and (has("cacheDuration") | not)' "$WORK/kubelet.json"
-  expect "$s a request of another kind: exit 1" 1 "" bash -c "echo '{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\",\"kind\":\"Pod\"}' | '$HELPER' kubelet"
-  check "$s ... and why, on stderr" grep -q "expected kind CredentialProviderRequest, got Pod" "$WORK/stderr"
-  helper erase "$REG" >/dev/null
   unset DOCKER_CREDENTIAL_ACR_STORE
 }

@@ -21,7 +21,7 @@ export PATH="$WORK/bin:$PATH"
 export XDG_DATA_HOME="${XDG_DATA_HOME:?}"
 TESTDATA="$WORK/testdata"; mkdir -p "$TESTDATA"
 
-for part in lib protocol badinput concurrency docker acr faults locks trust proxy hosts reference signin chain hygiene diagnose; do source "$here/$part.sh"; done
+for part in lib protocol badinput concurrency docker acr kubelet faults locks trust proxy hosts reference signin chain hygiene diagnose; do source "$here/$part.sh"; done
 source "$here/../../Scripts/test-image.sh"
 make_test_image "$TESTDATA/image"
 

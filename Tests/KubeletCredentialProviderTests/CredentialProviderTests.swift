@@ -49,11 +49,31 @@ import Testing
         #expect(auth == ["myregistry.azurecr.io": ["username": "00000000-0000-0000-0000-000000000000", "password": "token"]])
     }
 
-    @Test func emptyResponseLeavesTheCacheDurationToTheKubelet() throws {
-        let json = CredentialProviderResponse.empty(apiVersion: "credentialprovider.kubelet.k8s.io/v1").json
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        #expect((object["auth"] as? [String: Any])?.isEmpty == true)
-        #expect(object["cacheDuration"] == nil)
+    /// v1 responses are decoded strictly by the kubelet: an unknown or duplicate field drops the answer.
+    /// The exact bytes, for every apiVersion the plugin takes (each answers in the version it was asked in).
+    @Test(arguments: CredentialProviderRequest.apiVersions)
+    func exactBytes(_ version: String) {
+        #expect(CredentialProviderResponse.empty(apiVersion: version).json
+            == #"{"apiVersion":"\#(version)","auth":{},"cacheDuration":"0s","cacheKeyType":"Registry","kind":"CredentialProviderResponse"}"# + "\n")
+        let filled = CredentialProviderResponse(
+            apiVersion: version, registry: "MyReg.azurecr.io", username: "00000000-0000-0000-0000-000000000000", password: "t0k3n", cacheSeconds: 600)
+        #expect(filled.json == #"{"apiVersion":"\#(version)","auth":{"MyReg.azurecr.io":{"password":"t0k3n","username":"00000000-0000-0000-0000-000000000000"}},"cacheDuration":"10m0s","cacheKeyType":"Registry","kind":"CredentialProviderResponse"}"# + "\n")
+    }
+
+    @Test func theKeyKeepsTheImagesSpellingAndTheLookupIgnoresCase() throws {
+        let request = try CredentialProviderRequest(json: Array(
+            #"{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"MyReg.AzureCR.io:443/app"}"#.utf8))
+        #expect(request.host == "MyReg.AzureCR.io:443" && request.registry == "myreg.azurecr.io:443")
+    }
+
+    /// KEP-4412's request fields (Kubernetes 1.34, `tokenAttributes` in the provider config).
+    @Test func serviceAccountTokenAndAnnotations() throws {
+        let request = try CredentialProviderRequest(json: Array(#"""
+            {"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"r.azurecr.io/a",
+             "serviceAccountToken":"eyJ.sa.token","serviceAccountAnnotations":{"kubernetes.azure.com/acr-client-id":"c1"}}
+            """#.utf8))
+        #expect(request.serviceAccountToken == "eyJ.sa.token")
+        #expect(request.serviceAccountAnnotations == ["kubernetes.azure.com/acr-client-id": "c1"])
     }
 
     @Test func goDurations() {

@@ -1,0 +1,80 @@
+# `kubelet`: the image credential provider exec plugin, judged by the kubelet's own rules: the request
+# shape of the Kubernetes docs, auth keys as the image spells its host, no caching of "no credential",
+# and KEP-4412: the pod's service-account token redeemed for the app its annotations name, never served
+# to another service account. Needs acr.sh (emulator_start).
+
+KUBELET_REQUEST='{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"%s"}'
+
+# kubelet_ask IMAGE [SA-TOKEN ANNOTATIONS-JSON] [-- ARG…] : the plugin's answer in $WORK/kubelet.json, status in KUBELET_RC
+kubelet_ask() {
+  local image=$1 token=${2:-} annotations=${3:-"{}"}; shift $(( $# < 3 ? $# : 3 ))
+  [ "${1:-}" = -- ] && shift
+  local request
+  if [ -n "$token" ]; then
+    request=$(jq -nc --arg i "$image" --arg t "$token" --argjson a "$annotations" \
+      '{apiVersion: "credentialprovider.kubelet.k8s.io/v1", kind: "CredentialProviderRequest", image: $i, serviceAccountToken: $t, serviceAccountAnnotations: $a}')
+  else
+    request=$(printf "$KUBELET_REQUEST" "$image")
+  fi
+  KUBELET_RC=0
+  acr_env "${SP[@]}" -- "$HELPER" kubelet "$@" <<<"$request" >"$WORK/kubelet.json" 2>"$WORK/kubelet.err" || KUBELET_RC=$?
+}
+
+# kubelet_claims KEY APPID : the ACR token answered under auth KEY was issued to the app APPID
+kubelet_claims() {
+  local payload; payload=$(jq -r --arg k "$1" '.auth[$k].password' "$WORK/kubelet.json" | cut -d. -f2 | tr '_-' '/+')
+  while [ $(( ${#payload} % 4 )) != 0 ]; do payload="$payload="; done
+  printf '%s' "$payload" | base64 -d | jq -e --arg a "$2" '.appid == $a' >/dev/null || { cut -c1-300 "$WORK/kubelet.json"; return 1; }
+}
+
+sa_token() { curl -s "$EMU/_emulator/federated-token?subject=system:serviceaccount:default:$1"; }
+
+acr_kubelet_suite() {
+  local s="[kubelet]"
+  export DOCKER_CREDENTIAL_ACR_STORE=file
+  emu_post reset '{}'
+  helper erase "$REG" >/dev/null
+  kubelet_ask "$REG/team/app:1"
+  check "$s an ACR image: a response for the whole registry" jq -e '.kind == "CredentialProviderResponse"
+    and .apiVersion == "credentialprovider.kubelet.k8s.io/v1" and .cacheKeyType == "Registry" and (.auth | keys) == ["'"$REG"'"]' "$WORK/kubelet.json"
+  check "$s ... user 00000000-… and the token get answers" bash -c "
+    jq -e '.auth[\"$REG\"].username == \"00000000-0000-0000-0000-000000000000\"' '$WORK/kubelet.json' &&
+    [ \"\$(jq -r '.auth[\"$REG\"].password' '$WORK/kubelet.json')\" = '$(acr_get "$REG" "${SP[@]}" | jq -r .Secret)' ]"
+  check "$s ... cached for the token's life minus the refresh margin" jq -e '.cacheDuration | test("^2h(49m[0-5]?[0-9]|50m0)s$")' "$WORK/kubelet.json"
+  check "$s ... one exchange, as for get" test "$(emu_stat acr_exchange)" = 1
+  kubelet_ask "MyRegistry.AzureCR.io/team/app:1"
+  check "$s an image spelling its host in capitals: keyed as it is spelled (the kubelet matches keys case-sensitively)" \
+    jq -e '(.auth | keys) == ["MyRegistry.AzureCR.io"] and (.auth[] | .password | length > 100)' "$WORK/kubelet.json"
+  kubelet_ask "nginx:1"
+  check "$s a Docker Hub image: no credential, and not to be kept (as cloud-provider-azure answers)" \
+    test "$(cat "$WORK/kubelet.json")" = '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","auth":{},"cacheDuration":"0s","cacheKeyType":"Registry","kind":"CredentialProviderResponse"}'
+  expect "$s a request of another kind: exit 1" 1 "" bash -c "echo '{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\",\"kind\":\"Pod\"}' | '$HELPER' kubelet"
+  check "$s ... and why, on stderr" grep -q "expected kind CredentialProviderRequest, got Pod" "$WORK/stderr"
+
+  # KEP-4412: the pod's own identity, not the node's.
+  local builder deployer stranger pod='{"kubernetes.azure.com/acr-client-id": "'$WI_ID'", "kubernetes.azure.com/acr-tenant-id": "'$TENANT'"}'
+  builder=$(sa_token builder); deployer=$(sa_token deployer); stranger=$(sa_token stranger)
+  emu_post reset '{}'; forget_tokens
+  kubelet_ask "$REG/app:1" "$builder" "$pod"
+  check "$s a pod's service-account token: the token of the app its annotations name" kubelet_claims "$REG" "$WI_ID"
+  check "$s ... redeemed as a client assertion: one Azure AD request, one exchange" test "$(emu_stat aad_token)/$(emu_stat acr_exchange)" = 1/1
+  local first; first=$(jq -r ".auth[\"$REG\"].password" "$WORK/kubelet.json")
+  kubelet_ask "$REG/app:2" "$builder" "$pod"
+  check "$s ... the same service account again: its cached token" bash -c "[ '$(jq -r ".auth[\"$REG\"].password" "$WORK/kubelet.json")' = '$first' ] && [ $(emu_stat aad_token) = 1 ]"
+  kubelet_ask "$REG/app:1" "$deployer" "$pod"
+  check "$s another service account of the same app: never the first one's token" bash -c \
+    "[ $KUBELET_RC = 0 ] && [ '$(jq -r ".auth[\"$REG\"].password" "$WORK/kubelet.json")' != '$first' ] && [ $(emu_stat aad_token) = 2 ]"
+  kubelet_ask "$REG/app:1" "$(sa_token builder)" "$pod" -- --cache-type Token
+  check "$s --cache-type Token: a new token of the same service account is redeemed anew" bash -c "[ $KUBELET_RC = 0 ] && [ $(emu_stat aad_token) = 3 ]"
+  kubelet_ask "$REG/app:1" "$stranger" "$pod"
+  check "$s a service account the app does not federate: exit 1, AADSTS70021 on stderr, nothing on stdout" bash -c \
+    "[ $KUBELET_RC = 1 ] && [ ! -s '$WORK/kubelet.json' ] && grep -q 'AADSTS70021' '$WORK/kubelet.err'"
+  kubelet_ask "$REG/app:1" "$builder" '{"azure.workload.identity/client-id": "'$WI_ID'", "azure.workload.identity/tenant-id": "'$TENANT'"}'
+  check "$s the workload-identity webhook's annotations name the app too" kubelet_claims "$REG" "$WI_ID"
+  kubelet_ask "$REG/app:1" "$builder" '{"kubernetes.azure.com/acr-tenant-id": "'$TENANT'"}'
+  check "$s no client-id annotation: exit 1, and the annotation to add" bash -c "[ $KUBELET_RC = 1 ] && grep -qF \
+    'the request carries the pod'\\''s service-account token but none of the annotations kubernetes.azure.com/acr-client-id, azure.workload.identity/client-id of its service account; annotate the service account with kubernetes.azure.com/acr-client-id' '$WORK/kubelet.err'"
+  emu_post reset '{}'; forget_tokens
+  helper erase "$REG" >/dev/null
+  unset DOCKER_CREDENTIAL_ACR_STORE
+}

@@ -11,6 +11,7 @@ import SystemIO
 ///
 ///     {
 ///       "refreshMarginSeconds": 600,
+///       "renewAtFractionLeft": 0.5,
 ///       "timeoutSeconds": 20,
 ///       "registries": {
 ///         "myregistry.azurecr.io": { "identity": "workload-identity", "tenant": "…", "clientId": "…" },
@@ -20,6 +21,9 @@ import SystemIO
 public struct ACRConfiguration: Sendable {
     /// A cached ACR refresh token with less life left than this is replaced.
     public var refreshMargin: Int64 = 600
+    /// ... and so is one with less than this share of its life left: a token handed out then lasts at least
+    /// half its life (90 minutes of ACR's 3 hours), longer than the builds that keep it.
+    public var renewAtFractionLeft: Double = 0.5
     /// The most one `get` may spend on the network.
     public var timeout: Duration = .seconds(20)
     /// A PEM file of CA certificates to trust on top of the system's (as `SSL_CERT_FILE`), for daemons
@@ -86,11 +90,12 @@ public struct ACRConfiguration: Sendable {
 
     /// When the registry's cached ACR refresh tokens are renewed.
     public func refreshRule(for server: LoginServer) -> RenewalRule {
-        RenewalRule(margin: refreshMargin(for: server))
+        RenewalRule(margin: refreshMargin(for: server), lifeShare: renewAtFractionLeft)
     }
 
     private struct File: Decodable {
         var refreshMarginSeconds: Int64?
+        var renewAtFractionLeft: Double?
         var timeoutSeconds: Int?
         var caBundle: String?
         var proxy: ProxyEntry?
@@ -121,6 +126,10 @@ public struct ACRConfiguration: Sendable {
         if let margin = file.refreshMarginSeconds {
             guard (0...7200).contains(margin) else { throw .invalid(path, "refreshMarginSeconds must be 0…7200") }
             refreshMargin = margin
+        }
+        if let share = file.renewAtFractionLeft {
+            guard (0...0.9).contains(share) else { throw .invalid(path, "renewAtFractionLeft must be 0…0.9") }
+            renewAtFractionLeft = share
         }
         if let seconds = file.timeoutSeconds {
             guard (1...300).contains(seconds) else { throw .invalid(path, "timeoutSeconds must be 1…300") }
@@ -182,5 +191,12 @@ public enum ConfigurationError: ExplainedError, Sendable {
         case .badEndpoint: "write e.g. myreg.azurecr.io=https://proxy.example"
         case .insecure(let error): error.fix
         }
+    }
+}
+
+extension RenewalRule {
+    /// The verdict on a cached token, its life read from its own `iat` where it is a JWT.
+    public func verdict(_ token: CachedToken, now: Int64) -> Verdict {
+        verdict(token.expiresOn, issuedAt: JWT(token.token)?.issuedAt, now: now)
     }
 }

@@ -20,6 +20,9 @@ public struct CachedToken: Codable, Equatable, Sendable {
 public struct RenewalRule: Sendable, Equatable {
     /// A token with less life left than this is renewed.
     public var margin: Int64
+    /// A token with less than this share of its life left (from `iat` to `exp`) is renewed too, so that
+    /// one handed out outlives a long build that keeps it (BuildKit); 0: the margin alone.
+    public var lifeShare: Double
 
     /// Less than this left, a token may expire on its way to the registry: not worth serving even when
     /// renewing it fails.
@@ -34,17 +37,21 @@ public struct RenewalRule: Sendable, Equatable {
         case spent
     }
 
-    public init(margin: Int64) {
+    public init(margin: Int64, lifeShare: Double = 0) {
         self.margin = margin
+        self.lifeShare = lifeShare
     }
 
-    public func verdict(_ expiresOn: Int64, now: Int64) -> Verdict {
-        let left = expiresOn - now
-        if left > margin { return .fresh }
-        return left > Self.shortestUsableLife ? .due : .spent
+    /// When a token issued at `issuedAt` (if known) and expiring at `expiresOn` stops being fresh.
+    public func renewal(expiresOn: Int64, issuedAt: Int64?) -> Int64 {
+        let share = issuedAt.map { Int64(Double(max(0, expiresOn - $0)) * lifeShare) } ?? 0
+        return expiresOn - max(margin, share)
     }
 
-    public func verdict(_ token: CachedToken, now: Int64) -> Verdict { verdict(token.expiresOn, now: now) }
+    public func verdict(_ expiresOn: Int64, issuedAt: Int64? = nil, now: Int64) -> Verdict {
+        if now < renewal(expiresOn: expiresOn, issuedAt: issuedAt) { return .fresh }
+        return expiresOn - now > Self.shortestUsableLife ? .due : .spent
+    }
 }
 
 /// Which cached token: its kind, what it is for (a login server, or a tenant and resource), and the

@@ -17,7 +17,7 @@ extension CredentialProviderResponse {
 
     /// The answer to `request`: for an image on an ACR login server, what `get` would answer for its
     /// registry (the same resolution) or, when the kubelet sent the pod's service-account token, what that
-    /// token redeems for (KEP-4412), cached for the token's remaining life minus the refresh margin; for
+    /// token redeems for (KEP-4412), cached until the helper would renew the token (`RenewalRule`); for
     /// any other image, no credential. Throws what made the resolution fail.
     public static func answer(
         _ request: CredentialProviderRequest, credentials: RegistryCredentials, cacheType: ServiceAccountCacheType = .serviceAccount
@@ -38,7 +38,9 @@ extension CredentialProviderResponse {
         case .derived(let token): token.expiresOn
         default: JWT(credential.secret)?.expiresOn
         }
-        let remaining = expiresOn.map { $0 - credentials.now() - credentials.configuration.refreshMargin(for: server) }
+        // Kept by the kubelet until the helper would renew it.
+        let rule = credentials.configuration.refreshRule(for: server)
+        let remaining = expiresOn.map { rule.renewal(expiresOn: $0, issuedAt: JWT(credential.secret)?.issuedAt) - credentials.now() }
         // The kubelet sends what it gets as Basic auth; ACR takes a refresh token only with this user.
         let username = credential.username == Credential.identityTokenUsername ? LoginServer.tokenUsername : credential.username
         // Keyed as the image spells its host: the kubelet matches keys case-sensitively.

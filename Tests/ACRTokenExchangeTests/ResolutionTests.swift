@@ -217,6 +217,17 @@ final class Clock: @unchecked Sendable {
         #expect(CredentialResolver.azureADRule.margin == 300)
     }
 
+    /// A 3-hour ACR token past half its life is renewed, one before it is not; without `iat`, the margin alone.
+    @Test func tokensPastHalfTheirLifeAreRenewed() {
+        let rule = ACRConfiguration().refreshRule(for: server)
+        let issued: Int64 = 1_000, expires = issued + 10_800
+        #expect(rule.verdict(expires, issuedAt: issued, now: issued + 5_399) == .fresh)
+        #expect(rule.verdict(expires, issuedAt: issued, now: issued + 5_400) == .due)
+        #expect(rule.renewal(expiresOn: expires, issuedAt: issued) == issued + 5_400)
+        #expect(rule.verdict(expires, issuedAt: nil, now: issued + 9_000) == .fresh)
+        #expect(RenewalRule(margin: 600, lifeShare: 0).renewal(expiresOn: expires, issuedAt: issued) == expires - 600)
+    }
+
     @Test func fingerprintsMatchOnlyTheirSecretAndHideIt() {
         let print = Fingerprint.make(Array("s3cr3t".utf8))
         #expect(Fingerprint.matches(print, Array("s3cr3t".utf8)))

@@ -37,8 +37,15 @@ public struct ManagedIdentitySource: IdentitySource {
     public static let arcURL = "http://127.0.0.1:40342/metadata/identity/oauth2/token"
 
     public let endpoint: Endpoint
-    /// A user-assigned identity's client id; nil for the system-assigned (or only) identity.
+    /// A user-assigned identity's client id, or its resource id (`/subscriptions/…`, as an AKS node's
+    /// azure.json may give it); nil for the system-assigned (or only) identity.
     public let clientID: String?
+
+    /// The query parameter naming the identity: IMDS and App Service take a resource id under their own names.
+    private func identityParameter(resourceIDName: String) -> [(String, String)] {
+        guard let clientID else { return [] }
+        return [(clientID.hasPrefix("/subscriptions/") ? resourceIDName : "client_id", clientID)]
+    }
 
     public init(endpoint: Endpoint, clientID: String?) {
         self.endpoint = endpoint
@@ -61,7 +68,7 @@ public struct ManagedIdentitySource: IdentitySource {
         }
         switch endpoint {
         case .appService(let url, let header):
-            if let clientID { query.append(("client_id", clientID)) }
+            query += identityParameter(resourceIDName: "mi_res_id")
             // Metadata as MSAL sends it: Azure Automation, which sets the same variables, requires it.
             return (get(url, "2019-08-01", [("X-IDENTITY-HEADER", header), ("Metadata", "true")]), [])
         case .serviceFabric(let url, let secret, let thumbprint):
@@ -77,7 +84,7 @@ public struct ManagedIdentitySource: IdentitySource {
         case .azureArc(let url):
             return (get(url, "2020-06-01", [("Metadata", "true")]), [])
         case .imds(let url):
-            if let clientID { query.append(("client_id", clientID)) }
+            query += identityParameter(resourceIDName: "msi_res_id")
             // IMDS answers 404 while it starts and 410 while it is updated (documented); retry those too.
             return (get(url, "2018-02-01", [("Metadata", "true")]), [404, 410])
         }

@@ -121,6 +121,7 @@ public enum KubeletPluginError: ExplainedError, Equatable {
     case noImage
     /// A service-account token came without the annotation (any of these keys) that names its app.
     case missingAnnotation([String])
+    case badMirror(String)
 
     public var cause: String {
         switch self {
@@ -128,6 +129,7 @@ public enum KubeletPluginError: ExplainedError, Equatable {
         case .wrongKind(let kind): "expected kind CredentialProviderRequest, got \(kind)"
         case .unsupportedVersion(let version): "apiVersion \(version) is not supported"
         case .noImage: "the CredentialProviderRequest names no image"
+        case .badMirror(let mapping): "--registry-mirror \(mapping) is not SOURCE:TARGET"
         case .missingAnnotation(let keys):
             "the request carries the pod's service-account token but none of the annotations \(keys.joined(separator: ", ")) of its service account"
         }
@@ -139,6 +141,7 @@ public enum KubeletPluginError: ExplainedError, Equatable {
         case .unsupportedVersion: "use credentialprovider.kubelet.k8s.io/v1 in the CredentialProviderConfig"
         case .missingAnnotation(let keys):
             "annotate the service account with \(keys[0]), and list it in the provider config's tokenAttributes.requiredServiceAccountAnnotationKeys"
+        case .badMirror: "give hosts without ports, e.g. --registry-mirror mcr.microsoft.com:myregistry.azurecr.io"
         case .wrongKind, .noImage: nil
         }
     }

@@ -9,6 +9,29 @@ public enum ServiceAccountCacheType: String, CaseIterable, Sendable {
     case token = "Token"
 }
 
+/// `--registry-mirror SOURCE:TARGET` (cloud-provider-azure's form): images of SOURCE are pulled from the
+/// ACR TARGET (a containerd mirror), so the kubelet needs TARGET's credentials, keyed for SOURCE.
+public struct RegistryMirrors: Sendable, Equatable {
+    let targets: [String: String]
+
+    public static let none = RegistryMirrors(targets: [:])
+
+    private init(targets: [String: String]) { self.targets = targets }
+
+    public init(_ mappings: [String]) throws(KubeletPluginError) {
+        var targets: [String: String] = [:]
+        for mapping in mappings {
+            let parts = mapping.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw .badMirror(mapping) }
+            targets[parts[0].lowercased()] = parts[1].lowercased()
+        }
+        self.targets = targets
+    }
+
+    /// The registry whose credentials an image of `registry` needs.
+    func target(of registry: String) -> String { targets[registry] ?? registry }
+}
+
 extension CredentialProviderResponse {
     /// The service-account annotations that name the pod's app registration: cloud-provider-azure's, then
     /// the workload-identity webhook's.
@@ -20,9 +43,10 @@ extension CredentialProviderResponse {
     /// token redeems for (KEP-4412), cached until the helper would renew the token (`RenewalRule`); for
     /// any other image, no credential. Throws what made the resolution fail.
     public static func answer(
-        _ request: CredentialProviderRequest, credentials: RegistryCredentials, cacheType: ServiceAccountCacheType = .serviceAccount
+        _ request: CredentialProviderRequest, credentials: RegistryCredentials, cacheType: ServiceAccountCacheType = .serviceAccount,
+        mirrors: RegistryMirrors = .none
     ) async throws -> CredentialProviderResponse {
-        let address = try ServerAddress(request.registry)
+        let address = try ServerAddress(mirrors.target(of: request.registry))
         guard let server = credentials.loginServer(address) else { return .empty(apiVersion: request.apiVersion) }
         let found: Resolution?
         if let token = request.serviceAccountToken {

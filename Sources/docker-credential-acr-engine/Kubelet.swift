@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import DockerCredentialProtocol
 import HelperWiring
 import KubeletCredentialProvider
@@ -25,11 +26,23 @@ struct Kubelet: AsyncParsableCommand {
     @Option(help: "How the provider config's tokenAttributes.cacheType has the kubelet keep answers: ServiceAccount or Token; tokens derived from service-account tokens are kept the same way.")
     var cacheType: ServiceAccountCacheType = .serviceAccount
 
+    @Option(name: .customLong("registry-mirror"), help: ArgumentHelp(
+        "Answer for images of SOURCE with the credentials of the ACR TARGET, keyed for SOURCE (repeatable).",
+        valueName: "SOURCE:TARGET"))
+    var registryMirrors: [String] = []
+
+    @Option(help: "An AKS node's cloud-provider-azure configuration, read when it exists; the provider config's env wins over it.")
+    var azureConfig = AKSNodeConfiguration.defaultPath
+
     func run() async throws {
         try await reportingFailure("kubelet") {
+            let mirrors = try RegistryMirrors(registryMirrors)
+            var environment = ProcessInfo.processInfo.environment
+            if let node = try AKSNodeConfiguration.read(azureConfig) { environment = node.environment(over: environment) }
             let request = try CredentialProviderRequest(json: StandardInput.read())
             let response = try await CredentialProviderResponse.answer(
-                request, credentials: try Wiring(connection: .live).registryCredentials(), cacheType: cacheType)
+                request, credentials: try Wiring(connection: .live, environment: environment).registryCredentials(),
+                cacheType: cacheType, mirrors: mirrors)
             Output.write(response.json, to: STDOUT_FILENO)
         }
     }

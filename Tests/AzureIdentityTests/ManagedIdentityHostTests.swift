@@ -49,6 +49,12 @@ import Testing
         #expect(imds.retryingAlso == [404, 410])
     }
 
+    @Test func aResourceIDNamesTheIdentityUnderEachHostsOwnName() {
+        let id = "/subscriptions/s/resourceGroups/g/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kubelet"
+        #expect(request(.imds(url: ManagedIdentitySource.imdsURL), clientID: id).url.hasSuffix("&msi_res_id=%2Fsubscriptions%2Fs%2FresourceGroups%2Fg%2Fproviders%2FMicrosoft.ManagedIdentity%2FuserAssignedIdentities%2Fkubelet"))
+        #expect(request(.appService(url: "http://127.0.0.1:1/msi", header: "h"), clientID: id).url.contains("&mi_res_id="))
+    }
+
     @Test func ciServicesAreAskedAsTheirSDKsAsk() {
         let github = CIFederatedToken.githubActions(requestURL: "https://gh.example/idtoken?api-version=2.0", requestToken: "r1").request
         #expect(github.method == .get && github.url == "https://gh.example/idtoken?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange")

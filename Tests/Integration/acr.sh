@@ -10,6 +10,8 @@ GH_ID=aaaaaaaa-0000-0000-0000-000000000005   # federated with a GitHub Actions r
 ADO_ID=aaaaaaaa-0000-0000-0000-000000000006  # federated with an Azure Pipelines service connection
 ADO_CONNECTION=5c5c5c5c-0000-0000-0000-00000000005c
 MI_ID=bbbbbbbb-0000-0000-0000-000000000002
+UA_MI_ID=bbbbbbbb-0000-0000-0000-000000000003  # user-assigned, named by client id or resource id (an AKS kubelet identity)
+UA_MI_RESOURCE=/subscriptions/00000000-0000-0000-0000-00000000000a/resourceGroups/nodes/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kubelet
 REG=myregistry.azurecr.io
 REG2=otherreg1.azurecr.io
 ANON_REG=publicreg1.azurecr.io
@@ -48,14 +50,15 @@ emulator_start() { # [DELAY_MS] : starts the emulator with the identities above 
   "pipelines": {"access_token": "emulator-system-access-token", "organization_id": "e0e0e0e0-0000-0000-0000-00000000000e",
                 "service_connections": {"$ADO_CONNECTION": "sc://contoso/app/acr-push"}},
   "managed_identities": [
-    {"client_id": "$MI_ID", "object_id": "0b000000-0000-0000-0000-000000000002", "tenant": "$TENANT", "system_assigned": true}
+    {"client_id": "$MI_ID", "object_id": "0b000000-0000-0000-0000-000000000002", "tenant": "$TENANT", "system_assigned": true},
+    {"client_id": "$UA_MI_ID", "object_id": "0b000000-0000-0000-0000-000000000003", "tenant": "$TENANT", "resource_id": "$UA_MI_RESOURCE"}
   ],
   "users": [
     {"upn": "alice@contoso.com", "name": "Alice", "object_id": "0c000000-0000-0000-0000-00000000000a", "tenant": "$TENANT"},
     {"upn": "bob@contoso.com", "name": "Bob", "object_id": "0c000000-0000-0000-0000-00000000000b", "tenant": "$TENANT"}
   ],
   "registries": {
-    "$REG": {"roles": {"$SP_ID": ["AcrPush"], "$CERT_SP_ID": ["AcrPull"], "$WI_ID": ["AcrPull"], "$MI_ID": ["AcrPull"], "$PULL_ONLY_ID": ["AcrPull"], "$GH_ID": ["AcrPush"], "$ADO_ID": ["AcrPush"], "0c000000-0000-0000-0000-00000000000a": ["AcrPull"]}},
+    "$REG": {"roles": {"$SP_ID": ["AcrPush"], "$CERT_SP_ID": ["AcrPull"], "$WI_ID": ["AcrPull"], "$MI_ID": ["AcrPull"], "$UA_MI_ID": ["AcrPull"], "$PULL_ONLY_ID": ["AcrPull"], "$GH_ID": ["AcrPush"], "$ADO_ID": ["AcrPush"], "0c000000-0000-0000-0000-00000000000a": ["AcrPull"]}},
     "$REG2": {"roles": {"$SP_ID": ["AcrPull"]}},
     "$ANON_REG": {"roles": {"$SP_ID": ["AcrPull"]}, "anonymous_pull": true},
     "$e2e_registry": {"roles": {"$SP_ID": ["AcrPush"]}}

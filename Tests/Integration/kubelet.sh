@@ -4,6 +4,7 @@
 # to another service account. Needs acr.sh (emulator_start).
 
 KUBELET_REQUEST='{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"%s"}'
+KUBELET_ENV=()  # the node's Azure settings; acr_kubelet_suite starts with the service principal's
 
 # kubelet_ask IMAGE [SA-TOKEN ANNOTATIONS-JSON] [-- ARG…] : the plugin's answer in $WORK/kubelet.json, status in KUBELET_RC
 kubelet_ask() {
@@ -17,7 +18,7 @@ kubelet_ask() {
     request=$(printf "$KUBELET_REQUEST" "$image")
   fi
   KUBELET_RC=0
-  acr_env "${SP[@]}" -- "$HELPER" kubelet "$@" <<<"$request" >"$WORK/kubelet.json" 2>"$WORK/kubelet.err" || KUBELET_RC=$?
+  acr_env "${KUBELET_ENV[@]}" -- "$HELPER" kubelet --azure-config "$WORK/no-azure.json" "$@" <<<"$request" >"$WORK/kubelet.json" 2>"$WORK/kubelet.err" || KUBELET_RC=$?
 }
 
 # kubelet_claims KEY APPID : the ACR token answered under auth KEY was issued to the app APPID
@@ -31,6 +32,7 @@ sa_token() { curl -s "$EMU/_emulator/federated-token?subject=system:serviceaccou
 
 acr_kubelet_suite() {
   local s="[kubelet]"
+  KUBELET_ENV=("${SP[@]}")
   export DOCKER_CREDENTIAL_ACR_STORE=file
   emu_post reset '{}'
   helper erase "$REG" >/dev/null
@@ -74,6 +76,44 @@ acr_kubelet_suite() {
   kubelet_ask "$REG/app:1" "$builder" '{"kubernetes.azure.com/acr-tenant-id": "'$TENANT'"}'
   check "$s no client-id annotation: exit 1, and the annotation to add" bash -c "[ $KUBELET_RC = 1 ] && grep -qF \
     'the request carries the pod'\\''s service-account token but none of the annotations kubernetes.azure.com/acr-client-id, azure.workload.identity/client-id of its service account; annotate the service account with kubernetes.azure.com/acr-client-id' '$WORK/kubelet.err'"
+
+  # Registry mirrors: images of the source, the target's credentials, keyed for the source.
+  forget_tokens
+  kubelet_ask "mcr.microsoft.com/dotnet/runtime:8.0" "" "" -- --registry-mirror "mcr.microsoft.com:$REG"
+  check "$s --registry-mirror mcr.microsoft.com:REG: the mirror's token, keyed for mcr.microsoft.com" bash -c \
+    "jq -e '(.auth | keys) == [\"mcr.microsoft.com\"]' '$WORK/kubelet.json' >/dev/null && [ '$(jq -r '.auth["mcr.microsoft.com"].password' "$WORK/kubelet.json")' = '$(acr_get "$REG" "${SP[@]}" | jq -r .Secret)' ]"
+  kubelet_ask "mcr.microsoft.com/dotnet/runtime:8.0"
+  check "$s ... without the mirror: no credential" jq -e '.auth == {}' "$WORK/kubelet.json"
+  kubelet_ask "$REG/app:1" "" "" -- --registry-mirror "mcr.microsoft.com"
+  check "$s a mirror that is not SOURCE:TARGET: exit 1, and the form" bash -c "[ $KUBELET_RC = 1 ] && grep -qF -- '--registry-mirror mcr.microsoft.com is not SOURCE:TARGET' '$WORK/kubelet.err'"
+
+  # An AKS node's azure.json, each identity form, under the plugin's own (empty) environment.
+  local azure="$WORK/azure.json" imds=(DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT="$EMU/metadata/identity/oauth2/token")
+  KUBELET_ENV=("${imds[@]}")
+  local form expected
+  for form in "system" "client-id" "resource-id" "msi"; do
+    case $form in
+      system) echo '{"cloud": "AzurePublicCloud", "tenantId": "'$TENANT'", "useManagedIdentityExtension": true, "userAssignedIdentityID": ""}' >"$azure"; expected=$MI_ID ;;
+      client-id) echo '{"tenantId": "'$TENANT'", "useManagedIdentityExtension": true, "userAssignedIdentityID": "'$UA_MI_ID'"}' >"$azure"; expected=$UA_MI_ID ;;
+      resource-id) echo '{"tenantId": "'$TENANT'", "useManagedIdentityExtension": true, "userAssignedIdentityID": "'$UA_MI_RESOURCE'"}' >"$azure"; expected=$UA_MI_ID ;;
+      msi) echo '{"tenantId": "'$TENANT'", "aadClientId": "msi", "aadClientSecret": "msi", "userAssignedIdentityID": "'$UA_MI_ID'"}' >"$azure"; expected=$UA_MI_ID ;;
+    esac
+    forget_tokens
+    kubelet_ask "$REG/app:1" "" "" -- --azure-config "$azure"
+    check "$s azure.json with a managed identity ($form): that identity's token" kubelet_claims "$REG" "$expected"
+  done
+  echo '{"tenantId": "'$TENANT'", "aadClientId": "'$SP_ID'", "aadClientSecret": "good-secret"}' >"$azure"
+  forget_tokens
+  kubelet_ask "$REG/app:1" "" "" -- --azure-config "$azure"
+  check "$s azure.json of a service-principal cluster: the app's token" kubelet_claims "$REG" "$SP_ID"
+  forget_tokens
+  KUBELET_ENV=(AZURE_TENANT_ID=$TENANT AZURE_CLIENT_ID=$CERT_SP_ID AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp.pem")
+  kubelet_ask "$REG/app:1" "" "" -- --azure-config "$azure"
+  check "$s ... the provider config's env wins over azure.json" kubelet_claims "$REG" "$CERT_SP_ID"
+  echo 'not json' >"$azure"
+  kubelet_ask "$REG/app:1" "" "" -- --azure-config "$azure"
+  check "$s an azure.json that is not JSON: exit 1, named" bash -c "[ $KUBELET_RC = 1 ] && grep -qF '$azure is not the JSON' '$WORK/kubelet.err'"
+  KUBELET_ENV=("${SP[@]}")
 
   # Tokens that outlive a build: with renewAtFractionLeft 0.9, a 40 s token is renewed after 4 s.
   emu_post reset '{}'; forget_tokens

@@ -83,3 +83,28 @@ import Testing
         #expect(CredentialProviderResponse.goDuration(3600) == "1h0m0s")
     }
 }
+
+@Suite struct NodeSettingsTests {
+    @Test func mirrorsMapSourcesToTargetsAndRefuseOtherForms() throws {
+        let mirrors = try RegistryMirrors(["MCR.microsoft.com:myreg.azurecr.io"])
+        #expect(mirrors.target(of: "mcr.microsoft.com") == "myreg.azurecr.io")
+        #expect(mirrors.target(of: "ghcr.io") == "ghcr.io")
+        #expect(throws: KubeletPluginError.badMirror("a:b:c")) { try RegistryMirrors(["a:b:c"]) }
+    }
+
+    /// The environment wins; the file fills in; a managed-identity cluster gives the kubelet identity.
+    @Test func azureJSONFillsInWhatTheEnvironmentLeavesUnset() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("azure-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(#"{"tenantId":"t1","useManagedIdentityExtension":true,"userAssignedIdentityID":"/subscriptions/s/x","aadClientId":"msi"}"#.utf8)
+            .write(to: URL(fileURLWithPath: path))
+        let node = try #require(try AKSNodeConfiguration.read(path))
+        #expect(node.environment(over: [:]) == ["AZURE_TENANT_ID": "t1", "AZURE_CLIENT_ID": "/subscriptions/s/x"])
+        #expect(node.environment(over: ["AZURE_TENANT_ID": "t0"])["AZURE_TENANT_ID"] == "t0")
+        try Data(#"{"tenantId":"t1","aadClientId":"app","aadClientSecret":"s"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let principal = try #require(try AKSNodeConfiguration.read(path))
+        #expect(principal.environment(over: [:]) == ["AZURE_TENANT_ID": "t1", "AZURE_CLIENT_ID": "app", "AZURE_CLIENT_SECRET": "s"])
+        #expect(principal.environment(over: ["AZURE_CLIENT_ID": "mine"])["AZURE_CLIENT_SECRET"] == nil, "the environment's identity is whole")
+        #expect(try AKSNodeConfiguration.read(path + ".absent") == nil)
+    }
+}

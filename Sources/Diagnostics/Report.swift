@@ -37,7 +37,9 @@ public enum Report {
                         let number = fixes.firstIndex { $0.registry == check.registry && $0.fix == fix }! + 1
                         line += " [\(number)]"
                     }
-                    out += line + "  " + paint(check.code.rawValue, "2") + "\n"
+                    // A code names a problem to look up: beside a ✓, an `…_ERROR` would read as one.
+                    let problem = check.status == .warning || check.status == .error
+                    out += line + (problem ? "  " + paint(check.code.rawValue, "2") : "") + "\n"
                 }
             }
         }

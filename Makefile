@@ -5,7 +5,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib
 BIN_PATH = $(shell $(SWIFT) build $(RELEASE_FLAGS) --show-bin-path)
 BINARY = $(BIN_PATH)/docker-credential-acr
 
-.PHONY: all build deps test stress demo bench install uninstall clean
+.PHONY: all build deps test stress demo bench install uninstall clean deb dist package-test
 
 all: build
 
@@ -26,12 +26,14 @@ test: deps build
 	$(BIN_PATH)/TokenClaimsFuzz Tests/Fuzz/Corpus/TokenClaimsFuzz $(wildcard Tests/Fuzz/Regressions/TokenClaimsFuzz)
 	Scripts/with-keyring.sh Tests/Integration/run.sh $(BINARY)
 
-# The heavy tests: a storm of parallel calls on both stores, writers killed mid-write, and libFuzzer on
-# the protocol input and the token parser (FUZZ_SECONDS each). CI runs it after make test.
+# The heavy tests: a storm of parallel calls on both stores, writers killed mid-write, libFuzzer on the
+# protocol input and the token parser (FUZZ_SECONDS each), and the .deb installed and purged (root: it
+# installs system-wide). CI runs it after make test.
 FUZZ_SECONDS ?= 60
 stress: deps build
 	Scripts/with-keyring.sh Tests/Stress/run.sh $(BINARY)
 	Scripts/fuzz.sh $(FUZZ_SECONDS)
+	$(MAKE) package-test
 
 # A walk through the main job: docker login, pull, logout against a local registry and a private keyring.
 demo: deps build
@@ -41,6 +43,21 @@ demo: deps build
 # keyring session: Markdown tables on stdout and in bench/results.md (see Scripts/bench.sh).
 bench: deps build
 	Scripts/with-keyring.sh Scripts/bench.sh $(BINARY)
+
+# The Debian package and the release tarball (Scripts/package.sh), in dist/; the man page comes from the
+# argument parser's own definitions (its generate-manual tool).
+DIST ?= dist
+deb: deps build
+	$(SWIFT) build $(RELEASE_FLAGS) --product generate-manual
+	Scripts/package.sh deb $(BIN_PATH) $(DIST)
+
+dist: deps build
+	$(SWIFT) build $(RELEASE_FLAGS) --product generate-manual
+	Scripts/package.sh dist $(BIN_PATH) $(DIST)
+
+# The .deb as a user installs it (apt-get), used with nothing from the build on PATH, then purged.
+package-test: deb
+	Scripts/with-keyring.sh Tests/Package/install.sh $(DIST)
 
 COMPLETIONS = $(DESTDIR)$(PREFIX)/share/bash-completion/completions/docker-credential-acr \
 	$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_docker-credential-acr \
@@ -61,4 +78,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/libexec/docker-credential-acr
 
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz $(DIST)

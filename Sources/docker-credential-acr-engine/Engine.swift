@@ -33,6 +33,22 @@ struct DockerCredentialACR: AsyncParsableCommand {
 
             Exit status: 0 on success, 1 when the action failed (one line on stdout says why), \
             64 for a usage error.
+
+            Environment: DOCKER_CREDENTIAL_ACR_STORE, DOCKER_CREDENTIAL_ACR_CONFIG (the configuration \
+            file), DOCKER_CREDENTIAL_ACR_ENDPOINTS, DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT, \
+            DOCKER_CREDENTIAL_ACR_DEBUG=1; the identity sources' AZURE_TENANT_ID, AZURE_CLIENT_ID, \
+            AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PASSWORD, \
+            AZURE_CLIENT_SEND_CERTIFICATE_CHAIN, AZURE_FEDERATED_TOKEN_FILE, AZURE_AUTHORITY_HOST, \
+            ACTIONS_ID_TOKEN_REQUEST_URL and _TOKEN (GitHub Actions), SYSTEM_OIDCREQUESTURI, \
+            SYSTEM_ACCESSTOKEN and AZURESUBSCRIPTION_* (Azure Pipelines), IDENTITY_ENDPOINT, \
+            IDENTITY_HEADER, IDENTITY_SERVER_THUMBPRINT, IMDS_ENDPOINT, MSI_ENDPOINT, MSI_SECRET \
+            (managed identities), AZURE_CONFIG_DIR (the Azure CLI); HTTPS_PROXY, HTTP_PROXY, NO_PROXY, \
+            SSL_CERT_FILE, SSL_CERT_DIR; XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_STATE_HOME, XDG_RUNTIME_DIR.
+
+            Files: $XDG_CONFIG_HOME/docker-credential-acr/config.json (settings), \
+            $XDG_DATA_HOME/docker-credential-acr/credentials.json and tokens.json (the file store), \
+            $XDG_STATE_HOME/docker-credential-acr/log, $XDG_RUNTIME_DIR/docker-credential-acr/ (locks), \
+            ~/.docker/config.json (Docker's, edited by configure), /etc/kubernetes/azure.json (kubelet).
             """,
         version: HelperVersion.description.trimmingCharacters(in: .newlines),
         subcommands: [

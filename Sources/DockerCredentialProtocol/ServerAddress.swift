@@ -6,7 +6,8 @@ import ErrorExplanation
 public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
     /// The address exactly as given (after trimming surrounding whitespace).
     public let original: String
-    /// The comparison key: lowercase `host[:port][/path]`, no scheme, no trailing slash, no `/v1`/`/v2`.
+    /// The comparison key: lowercase `host[:port][/path]`, no scheme, no trailing slash, no `/v1`/`/v2`, no
+    /// `:443` (HTTPS's default port).
     public let key: String
 
     public var description: String { original }
@@ -25,8 +26,10 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
         }
 
         var rest = Substring(trimmed)
+        var isPlainHTTP = false
         if let schemeEnd = rest.firstRange(of: "://") {
             let scheme = rest[..<schemeEnd.lowerBound].lowercased()
+            isPlainHTTP = scheme == "http"
             // Only a real scheme is named in the message: anything before "://" could be a pasted secret.
             guard Self.isScheme(scheme) else { throw .invalidHost }
             guard scheme == "https" || scheme == "http" else { throw .unsupportedScheme(String(scheme)) }
@@ -39,8 +42,10 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
         var path = rest[authorityEnd...]
         guard !authority.contains("@") else { throw .userInfo }
 
-        let (host, port) = try Self.split(authority)
+        var (host, port) = try Self.split(authority)
         let lowerHost = host.lowercased()
+        // HTTPS's own port names the same registry as no port (nerdctl asks for `host:443` first).
+        if port == "443", !isPlainHTTP { port = nil }
 
         while path.hasSuffix("/") { path = path.dropLast() }
         if path == "/v1" || path == "/v2" { path = "" }

@@ -39,6 +39,15 @@ import Testing
         #expect(try ServerAddress("[::1]").key == "[::1]")
     }
 
+    /// nerdctl asks for `host:443`, then `https://host:443`, then `host`: all one registry.
+    @Test func httpsDefaultPortIsTheSameRegistry() throws {
+        for spelling in ["reg.example.com:443", "https://reg.example.com:443/", "https://REG.example.com:443/v2/"] {
+            #expect(try ServerAddress(spelling).key == "reg.example.com")
+        }
+        #expect(try ServerAddress("http://reg.example.com:443").key == "reg.example.com:443")
+        #expect(try ServerAddress("reg.example.com:5000").key == "reg.example.com:5000")
+    }
+
     @Test func hostDropsThePortAndPath() throws {
         #expect(try ServerAddress("https://Myreg.azurecr.io:443/v2/").host == "myreg.azurecr.io")
     }

@@ -9,7 +9,8 @@ protocol_suite() { # protocol_suite STORE : the same behaviour whatever the stor
   expect "$s get with the stored spelling" 0 \
     '{"ServerURL":"https://'"$host"'","Username":"alice","Secret":"s3cr3t \u003c\u0026\u003e \"quoted\" ü"}' \
     helper get "https://$host"
-  for spelling in "$host" "HTTPS://${host^^}/" "http://$host" "$host/"; do
+  # ":443" too: nerdctl asks for host:443 and https://host:443 before host.
+  for spelling in "$host" "HTTPS://${host^^}/" "http://$host" "$host/" "$host:443" "https://$host:443"; do
     expect "$s get finds '$spelling'" 0 \
       '{"ServerURL":"'"$spelling"'","Username":"alice","Secret":"s3cr3t \u003c\u0026\u003e \"quoted\" ü"}' \
       helper get "$spelling"

@@ -113,11 +113,19 @@ public struct DockerConfigEditor: Sendable {
             return ConfigPlan(summary: summary, diff: "", original: original, after: nil, backup: nil)
         }
 
-        let after = Self.bytes(of: document, like: original.contents)
+        var after = Self.bytes(of: document, like: original.contents)
+        // Undone with nothing changed since configure: the file's very bytes from before it, its layout too.
+        var restoredExactly = false
+        if case .undo = change, let backup = try backup(), backup.document == document {
+            after = backup.bytes
+            restoredExactly = true
+        }
         var heading = path
         if original.file != path { heading += " (a link to \(original.file))" }
         if original.contents == nil { heading += " (new file)" }
-        if let contents = original.contents, !contents.isEmpty, Self.bytes(of: parsed, like: contents) != contents {
+        if restoredExactly {
+            edit.notes.append("  nothing else changed since configure: the file gets back its bytes from \(backupPath)")
+        } else if let contents = original.contents, !contents.isEmpty, Self.bytes(of: parsed, like: contents) != contents {
             edit.notes.append("  the file is rewritten in Docker's layout (tab indentation); see the diff")
         }
         let backup = !settings.names(Self.helperValue) || !ConfigFile.exists(backupPath) ? original.contents : nil
@@ -218,6 +226,16 @@ public struct DockerConfigEditor: Sendable {
 
     /// The settings the backup holds; nil when there is none.
     private func previousSettings() throws(DockerConfigurationError) -> HelperSettings? {
+        guard let document = try backup()?.document else { return nil }
+        do {
+            return try HelperSettings(document)
+        } catch {
+            throw .invalidBackup(path: backupPath, detail: "\(error.key) is not \(error.expected)")
+        }
+    }
+
+    /// The backup's bytes and document; nil when there is none.
+    private func backup() throws(DockerConfigurationError) -> (bytes: [UInt8], document: JSONValue)? {
         let bytes: [UInt8]?
         do {
             bytes = try FileDescriptorReader.contents(of: backupPath, limit: ConfigFile.sizeLimit)
@@ -225,16 +243,10 @@ public struct DockerConfigEditor: Sendable {
             throw .unreadable(path: backupPath, reason: error.description)
         }
         guard let bytes else { return nil }
-        let document: JSONValue
         do {
-            document = try Self.document(bytes)
+            return (bytes, try Self.document(bytes))
         } catch {
             throw .invalidBackup(path: backupPath, detail: error.description)
-        }
-        do {
-            return try HelperSettings(document)
-        } catch {
-            throw .invalidBackup(path: backupPath, detail: "\(error.key) is not \(error.expected)")
         }
     }
 

@@ -250,6 +250,17 @@ import Testing
         #expect(try configure(.undo).summary == "\(path) names acr nowhere; nothing to undo")
     }
 
+    /// Nothing changed since configure: undo gives back the very bytes, in a layout that is not Docker's.
+    @Test(arguments: ["{\"auths\": {\"r.example\": {}}, \"credsStore\": \"desktop\"}", "{\n  \"auths\": {}\n}\n", ""])
+    func undoGivesBackTheExactBytes(original: String) throws {
+        try write(original)
+        try configure(.global)
+        #expect(try contents() != original)
+        let plan = try configure(.undo)
+        #expect(plan.summary.contains("the file gets back its bytes"))
+        #expect(try contents() == original)
+    }
+
     @Test func undoWithoutBackupRemovesOnlyWhatNamesAcr() throws {
         try write(#"{"credsStore": "acr", "credHelpers": {"a.example": "acr", "b.example": "ecr-login"}, "x": [1e3]}"#)
         try configure(.undo)

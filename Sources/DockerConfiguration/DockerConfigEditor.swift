@@ -52,9 +52,32 @@ public struct DockerConfigEditor: Sendable {
 
     public let path: String
     public var backupPath: String { path + ".bak-docker-credential-acr" }
+    /// The `credHelpers` key of Docker Hub in this file: the Docker CLI's, or containers/image's.
+    let dockerHubKey: String
 
     public init(path: String) {
         self.path = path
+        dockerHubKey = "https://index.docker.io/v1/"
+    }
+
+    /// A containers `auth.json` (podman, buildah, skopeo): the same shape as Docker's file, Docker Hub
+    /// keyed `docker.io`; those tools ignore `credsStore`, so only `credHelpers` may be set.
+    public init(containersAuthFile path: String) {
+        self.path = path
+        dockerHubKey = ServerAddress.dockerHubKey
+    }
+
+    /// The auth files of podman, buildah and skopeo to edit: `$REGISTRY_AUTH_FILE` alone where it is set,
+    /// else `~/.config/containers/auth.json` and, where it exists, `$XDG_RUNTIME_DIR/containers/auth.json`,
+    /// which they read first (podman login writes there).
+    public static func containersAuthFiles(environment: [String: String]) -> [String] {
+        if let file = environment["REGISTRY_AUTH_FILE"], !file.isEmpty { return [file] }
+        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? getpwuid(geteuid())?.pointee.pw_dir.map { String(cString: $0) } ?? ""
+        var files = [(environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config") + "/containers/auth.json"]
+        if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/"), ConfigFile.exists(runtime + "/containers/auth.json") {
+            files.append(runtime + "/containers/auth.json")
+        }
+        return files
     }
 
     /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as the Docker CLI looks for it.
@@ -67,14 +90,14 @@ public struct DockerConfigEditor: Sendable {
 
     /// The `credHelpers` key Docker looks `registry` up by: host[:port], lowercase, without scheme or
     /// slash; Docker Hub's is `https://index.docker.io/v1/`, the only one the Docker CLI asks for it.
-    static func credHelpersKey(_ registry: String) throws(DockerConfigurationError) -> String {
+    static func credHelpersKey(_ registry: String, dockerHub: String = "https://index.docker.io/v1/") throws(DockerConfigurationError) -> String {
         let address: ServerAddress
         do {
             address = try ServerAddress(registry)
         } catch {
             throw .invalidRegistry(registry, reason: error.description)
         }
-        if address.key == ServerAddress.dockerHubKey { return "https://index.docker.io/v1/" }
+        if address.key == ServerAddress.dockerHubKey { return dockerHub }
         guard !address.key.contains("/") else {
             throw .invalidRegistry(registry, reason: "Docker chooses helpers by host[:port]; give it without a path")
         }
@@ -104,7 +127,7 @@ public struct DockerConfigEditor: Sendable {
         var edit: Edit
         switch change {
         case .global: edit = Self.setGlobal(in: &document, settings)
-        case .registries(let registries): edit = try Self.set(registries, in: &document, settings)
+        case .registries(let registries): edit = try Self.set(registries, in: &document, settings, dockerHub: dockerHubKey)
         case .undo: edit = try undo(in: &document, settings)
         }
         edit.notes = edit.notes.map { "  " + $0 }
@@ -139,11 +162,15 @@ public struct DockerConfigEditor: Sendable {
     }
 
     /// The file with the values of Docker's secret keys (`auth`: base64 of user:password, `identitytoken`,
-    /// `registrytoken`, `password`) replaced by `…`, so that a diff shown on a terminal shows none. A line
+    /// `registrytoken`, `password`) and URLs' user info replaced by `…`, so that a diff shown on a terminal
+    /// shows none. A line
     /// keeps its place, so the diff lines up with the real file.
     static func redacted(_ bytes: [UInt8]) -> [UInt8] {
         let secret = /("(?i:auth|identitytoken|registrytoken|password)"\s*:\s*")(?:[^"\\]|\\.)*"/
-        return Array(String(decoding: bytes, as: UTF8.self).replacing(secret) { $0.output.1 + "…\"" }.utf8)
+        // A proxy URL's user and password (`proxies`), as the helper shows proxies everywhere: `http://…@host`.
+        let userInfo = /(:\/\/)[^"\/@\s]+@/
+        return Array(String(decoding: bytes, as: UTF8.self).replacing(secret) { $0.output.1 + "…\"" }
+            .replacing(userInfo) { $0.output.1 + "…@" }.utf8)
     }
 
     /// What an edit did, for the summary.
@@ -173,12 +200,12 @@ public struct DockerConfigEditor: Sendable {
     }
 
     private static func set(
-        _ registries: [String], in document: inout JSONValue, _ settings: HelperSettings
+        _ registries: [String], in document: inout JSONValue, _ settings: HelperSettings, dockerHub: String
     ) throws(DockerConfigurationError) -> Edit {
         guard !registries.isEmpty else { throw .noRegistry }
         var keys: [String] = []
         for registry in registries {
-            let key = try credHelpersKey(registry)
+            let key = try credHelpersKey(registry, dockerHub: dockerHub)
             if !keys.contains(key) { keys.append(key) }
         }
         var edit = Edit(unchanged: " already sends \(keys.joined(separator: ", ")) to docker-credential-acr (credHelpers); nothing to change")

@@ -14,12 +14,16 @@ struct Configure: AsyncParsableCommand {
             "credsStore": "acr" (every registry; the default), --registry sets "credHelpers" for one \
             registry (skopeo, podman and buildah read only these). The file as it was is kept beside it as \
             config.json.bak-docker-credential-acr, and the new one replaces it atomically; running it \
-            again changes nothing. --undo gives back the settings the backup holds.
+            again changes nothing. --undo gives back the settings the backup holds (the file's very bytes \
+            when nothing else changed since). --containers edits podman's, buildah's and skopeo's \
+            auth.json as well ($REGISTRY_AUTH_FILE, else ~/.config/containers/auth.json and, where it \
+            exists, $XDG_RUNTIME_DIR/containers/auth.json), in the same way; they ignore credsStore, so \
+            there it needs --registry.
 
             Examples:
               docker-credential-acr configure --global
-              docker-credential-acr configure --registry myregistry.azurecr.io --dry-run
-              docker-credential-acr configure --undo
+              docker-credential-acr configure --registry myregistry.azurecr.io --containers --dry-run
+              docker-credential-acr configure --undo --containers
             """)
 
     @Flag(help: "Use the helper for every registry (\"credsStore\"). The default.")
@@ -34,22 +38,35 @@ struct Configure: AsyncParsableCommand {
     @Flag(help: "Give back the settings that configure replaced.")
     var undo = false
 
+    @Flag(help: "Edit podman's, buildah's and skopeo's auth.json as well (credHelpers only).")
+    var containers = false
+
     func validate() throws {
+        if containers && !undo && registries.isEmpty {
+            throw ValidationError("podman, buildah and skopeo ignore credsStore: name the registries with --registry")
+        }
         if undo && (global || !registries.isEmpty) { throw ValidationError("--undo cannot be combined with --global or --registry") }
         if global && !registries.isEmpty { throw ValidationError("choose --global or --registry, not both") }
     }
 
     func run() async throws {
         let change: ConfigChange = undo ? .undo : registries.isEmpty ? .global : .registries(registries)
-        let editor = DockerConfigEditor(path: DockerConfigEditor.defaultPath(environment: ProcessInfo.processInfo.environment))
+        let environment = ProcessInfo.processInfo.environment
+        var editors = [DockerConfigEditor(path: DockerConfigEditor.defaultPath(environment: environment))]
+        if containers {
+            editors += DockerConfigEditor.containersAuthFiles(environment: environment).map { DockerConfigEditor(containersAuthFile: $0) }
+        }
         try await reportingFailure("configure") {
-            let plan = try editor.plan(change)
-            Output.write(plan.summary + "\n", to: STDOUT_FILENO)
-            if dryRun {
-                Output.write(plan.diff, to: STDOUT_FILENO)
-            } else if !plan.isNoChange {
-                try editor.apply(plan)
-                Output.write("saved \(editor.path); the previous settings are in \(editor.backupPath)\n", to: STDOUT_FILENO)
+            // Every file is planned before any is written: one that cannot be edited stops them all.
+            let plans = try editors.map { editor throws(DockerConfigurationError) in (editor, try editor.plan(change)) }
+            for (editor, plan) in plans {
+                Output.write(plan.summary + "\n", to: STDOUT_FILENO)
+                if dryRun {
+                    Output.write(plan.diff, to: STDOUT_FILENO)
+                } else if !plan.isNoChange {
+                    try editor.apply(plan)
+                    Output.write("saved \(editor.path); the previous settings are in \(editor.backupPath)\n", to: STDOUT_FILENO)
+                }
             }
         }
     }

@@ -250,6 +250,22 @@ import Testing
         #expect(try configure(.undo).summary == "\(path) names acr nowhere; nothing to undo")
     }
 
+    @Test func aDryRunShowsNoProxyPassword() throws {
+        try write(#"{"proxies": {"default": {"httpsProxy": "http://alice:pr0xy-pass@proxy.corp:3128", "noProxy": "*.corp"}}}"#)
+        let plan = try editor.plan(.global)
+        #expect(!plan.diff.contains("pr0xy-pass") && !plan.diff.contains("alice"))
+        #expect(plan.diff.contains("http://…@proxy.corp:3128"))
+    }
+
+    @Test func containersAuthFilesKeyDockerHubTheirWayAndTakeNoCredsStore() throws {
+        let editor = DockerConfigEditor(containersAuthFile: path)
+        try editor.apply(try editor.plan(.registries(["docker.io", "MyReg.azurecr.io"])))
+        #expect(try contents() == "{\n\t\"credHelpers\": {\n\t\t\"docker.io\": \"acr\",\n\t\t\"myreg.azurecr.io\": \"acr\"\n\t}\n}\n")
+        let files = DockerConfigEditor.containersAuthFiles(environment: ["HOME": "/home/u", "XDG_RUNTIME_DIR": folder])
+        #expect(files == ["/home/u/.config/containers/auth.json"])
+        #expect(DockerConfigEditor.containersAuthFiles(environment: ["REGISTRY_AUTH_FILE": "/x/auth.json", "HOME": "/home/u"]) == ["/x/auth.json"])
+    }
+
     /// Nothing changed since configure: undo gives back the very bytes, in a layout that is not Docker's.
     @Test(arguments: ["{\"auths\": {\"r.example\": {}}, \"credsStore\": \"desktop\"}", "{\n  \"auths\": {}\n}\n", ""])
     func undoGivesBackTheExactBytes(original: String) throws {

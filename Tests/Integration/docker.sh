@@ -101,7 +101,10 @@ podman_suite() {
     "$dir/tmp" "$dir/tmp" "$dir/net" >"$dir/containers.conf"
   : >"$dir/registries.conf"
   echo '{"default": [{"type": "insecureAcceptAnything"}]}' >"$dir/policy.json"
-  echo '{"credHelpers": {"'"$reg"'": "acr"}}' >"$dir/auth.json"
+  # podman's own auth file, as configure writes it for a new user (podman ignores credsStore).
+  env DOCKER_CONFIG="$dir/docker" REGISTRY_AUTH_FILE="$dir/auth.json" "$HELPER" configure --containers --registry "$reg" >/dev/null
+  check "$s configure --containers --registry: podman's auth.json sends the registry to the helper" \
+    jq -e --arg r "$reg" '.credHelpers == {($r): "acr"}' "$dir/auth.json"
   # The helper as podman finds it on PATH, logging each action it is asked for (not its input: a password).
   printf '#!/bin/sh\necho "$1" >>"%s"\nexec "%s" "$@"\n' "$calls" "$HELPER" >"$dir/bin/docker-credential-acr"
   # A private HOME: containers/image also reads ~/.docker/config.json and ~/.config/containers/auth.json.

@@ -8,7 +8,7 @@ packages=(
   libsecret-tools gnome-keyring dbus dbus-daemon dbus-bin dbus-user-session  # a private Secret Service
   docker-registry apache2-utils skopeo # a real registry with htpasswd, a real client
   golang-docker-credential-helpers     # Docker's own secretservice helper: the compatibility reference
-  podman                               # a second containers/image client: login, pull, logout
+  podman buildah                       # containers/image clients: login, pull, logout
   tinyproxy iproute2                   # a real proxy, in a network namespace of the tests' own (ip)
   dpkg-dev lintian patchelf man-db     # make deb: dpkg-shlibdeps for Depends, lintian, no RUNPATH; man for its test
   jq curl python3 python3-venv ca-certificates openssl  # python3-venv: Microsoft's clients from PyPI (reference.sh)

@@ -149,6 +149,20 @@ SH
   check "$s a credential stored with the helper alone: pull works" bash -c "$pull >/dev/null && '$pod' image exists '$image'"
   "$HELPER" erase <<<"$reg" >/dev/null
 
+  # buildah: containers/image as in podman, its own commands; the same auth file and store.
+  local bud="$dir/buildah"
+  sed 's/^  podman /  buildah /' "$pod" >"$bud"; chmod +x "$bud"
+  "$pod" rmi --force "$image" >/dev/null 2>&1
+  : >"$calls"
+  check "[buildah] login stores through the helper" \
+    bash -c "echo registry-pass | '$bud' login --tls-verify=false -u tester --password-stdin '$reg' 2>&1 | grep -q 'Login Succeeded'"
+  check "[buildah] ... the password is in the keyring" test "$(secret-tool lookup server "$reg" docker_cli 1)" = registry-pass
+  check "[buildah] pull with the helper's credentials" \
+    bash -c "'$bud' pull --quiet --tls-verify=false --signature-policy '$dir/policy.json' '$image' >/dev/null"
+  check "[buildah] logout erases through the helper" bash -c "'$bud' logout '$reg' 2>&1 | grep -qF 'Removed login credentials for $reg'"
+  check "[buildah] ... asking it get, store, get, erase" bash -c "[ \"\$(paste -sd' ' '$calls')\" = 'get store get erase' ]"
+  check "[buildah] ... and the keyring item is gone" bash -c "! secret-tool lookup server '$reg' docker_cli 1"
+
   kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null
   unset DOCKER_CREDENTIAL_ACR_STORE
 }

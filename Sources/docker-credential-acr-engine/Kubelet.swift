@@ -16,8 +16,8 @@ struct Kubelet: AsyncParsableCommand {
         discussion: """
             Reads a CredentialProviderRequest from stdin and prints a CredentialProviderResponse: for an \
             ACR image, the credential `get` would answer, for the whole registry (cacheKeyType Registry), \
-            cached for the token's remaining life minus the refresh margin; for any other image, no \
-            credential. With the pod's service-account token in the request (KEP-4412, the config's \
+            cached until the helper would renew the token (half its life, or the refresh margin); for any \
+            other image, no credential (cacheDuration 0s). With the pod's service-account token in the request (KEP-4412, the config's \
             tokenAttributes), the token of the app its annotations name (kubernetes.azure.com/acr-client-id, \
             kubernetes.azure.com/acr-tenant-id). See the README for a CredentialProviderConfig.
             Example: echo '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"myregistry.azurecr.io/app:1"}' | docker-credential-acr kubelet

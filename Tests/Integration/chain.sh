@@ -1,6 +1,6 @@
 # The identity chain as the Azure SDKs' DefaultAzureCredential walks it, against the emulator: a source
 # that is not there is skipped, one that is there and fails is the cause; the cache follows the identity.
-# Then, on two dozen scenarios, `get` and `diagnose --json` must agree: same verdict, same source, same cause.
+# Then, on 21 scenarios, `get` and `diagnose --json` must agree: same verdict, same source, same cause.
 # Needs acr.sh (emulator_start) and signin.sh (login_as).
 
 IMDS_URL() { printf '%s' "$EMU/metadata/identity/oauth2/token"; }

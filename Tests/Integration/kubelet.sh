@@ -3,7 +3,7 @@
 # and KEP-4412: the pod's service-account token redeemed for the app its annotations name, never served
 # to another service account. Needs acr.sh (emulator_start).
 
-KUBELET_REQUEST='{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"%s"}'
+KUBELET_REQUEST_FORMAT='{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","kind":"CredentialProviderRequest","image":"%s"}'
 KUBELET_ENV=()  # the node's Azure settings; acr_kubelet_suite starts with the service principal's
 
 # kubelet_ask IMAGE [SA-TOKEN ANNOTATIONS-JSON] [-- ARG…] : the plugin's answer in $WORK/kubelet.json, status in KUBELET_RC
@@ -15,7 +15,7 @@ kubelet_ask() {
     request=$(jq -nc --arg i "$image" --arg t "$token" --argjson a "$annotations" \
       '{apiVersion: "credentialprovider.kubelet.k8s.io/v1", kind: "CredentialProviderRequest", image: $i, serviceAccountToken: $t, serviceAccountAnnotations: $a}')
   else
-    request=$(printf "$KUBELET_REQUEST" "$image")
+    request=$(printf "$KUBELET_REQUEST_FORMAT" "$image")
   fi
   KUBELET_RC=0
   acr_env "${KUBELET_ENV[@]}" -- "$HELPER" kubelet --azure-config "$WORK/no-azure.json" "$@" <<<"$request" >"$WORK/kubelet.json" 2>"$WORK/kubelet.err" || KUBELET_RC=$?
@@ -26,6 +26,10 @@ kubelet_claims() {
   local payload; payload=$(jq -r --arg k "$1" '.auth[$k].password' "$WORK/kubelet.json" | cut -d. -f2 | tr '_-' '/+')
   while [ $(( ${#payload} % 4 )) != 0 ]; do payload="$payload="; done
   printf '%s' "$payload" | base64 -d | jq -e --arg a "$2" '.appid == $a' >/dev/null || { cut -c1-300 "$WORK/kubelet.json"; return 1; }
+}
+
+kubelet_answered() { # kubelet_answered JQ-ARG… : the last answer satisfies the jq filter (shown when not)
+  jq -e "$@" "$WORK/kubelet.json" >/dev/null || { echo "status $KUBELET_RC:"; cut -c1-400 "$WORK/kubelet.json"; head -c 400 "$WORK/kubelet.err"; return 1; }
 }
 
 sa_token() { curl -s "$EMU/_emulator/federated-token?subject=system:serviceaccount:default:$1"; }
@@ -46,10 +50,10 @@ acr_kubelet_suite() {
   check "$s ... one exchange, as for get" test "$(emu_stat acr_exchange)" = 1
   kubelet_ask "MyRegistry.AzureCR.io/team/app:1"
   check "$s an image spelling its host in capitals: keyed as it is spelled (the kubelet matches keys case-sensitively)" \
-    jq -e '(.auth | keys) == ["MyRegistry.AzureCR.io"] and (.auth[] | .password | length > 100)' "$WORK/kubelet.json"
+    kubelet_answered '(.auth | keys) == ["MyRegistry.AzureCR.io"] and (.auth[] | .password | length > 100)'
   kubelet_ask "nginx:1"
-  check "$s a Docker Hub image: no credential, and not to be kept (as cloud-provider-azure answers)" \
-    test "$(cat "$WORK/kubelet.json")" = '{"apiVersion":"credentialprovider.kubelet.k8s.io/v1","auth":{},"cacheDuration":"0s","cacheKeyType":"Registry","kind":"CredentialProviderResponse"}'
+  check "$s a Docker Hub image: no credential, and not to be kept (as cloud-provider-azure answers)" kubelet_answered --raw-input \
+    '. == "{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\",\"auth\":{},\"cacheDuration\":\"0s\",\"cacheKeyType\":\"Registry\",\"kind\":\"CredentialProviderResponse\"}"'
   expect "$s a request of another kind: exit 1" 1 "" bash -c "echo '{\"apiVersion\":\"credentialprovider.kubelet.k8s.io/v1\",\"kind\":\"Pod\"}' | '$HELPER' kubelet"
   check "$s ... and why, on stderr" grep -q "expected kind CredentialProviderRequest, got Pod" "$WORK/stderr"
 

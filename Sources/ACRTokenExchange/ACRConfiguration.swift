@@ -199,4 +199,9 @@ extension RenewalRule {
     public func verdict(_ token: CachedToken, now: Int64) -> Verdict {
         verdict(token.expiresOn, issuedAt: JWT(token.token)?.issuedAt, now: now)
     }
+
+    /// When `token`, expiring at `expiresOn`, stops being fresh, its life read from its own `iat`.
+    public func renewal(of token: String, expiresOn: Int64) -> Int64 {
+        renewal(expiresOn: expiresOn, issuedAt: JWT(token)?.issuedAt)
+    }
 }

@@ -30,16 +30,18 @@ public enum CIFederatedToken: Sendable {
     }
 
     var request: HTTPRequest {
+        // The URL GitHub gives already has a query.
+        func url(_ base: String, adding query: [(String, String)]) -> String {
+            base + (base.contains("?") ? "&" : "?") + FormEncoding.encode(query)
+        }
         switch self {
-        case .githubActions(let url, let token):
-            // The URL GitHub gives already has a query.
-            HTTPRequest(
-                method: .get, url: url + (url.contains("?") ? "&" : "?") + FormEncoding.encode([("audience", Self.audience)]),
+        case .githubActions(let base, let token):
+            return HTTPRequest(
+                method: .get, url: url(base, adding: [("audience", Self.audience)]),
                 headers: [("Authorization", "Bearer \(token)"), ("Accept", "application/json")])
         case .azurePipelines(let uri, let token, let connection):
-            HTTPRequest(
-                method: .post,
-                url: uri + (uri.contains("?") ? "&" : "?") + FormEncoding.encode([("api-version", "7.1"), ("serviceConnectionId", connection)]),
+            return HTTPRequest(
+                method: .post, url: url(uri, adding: [("api-version", "7.1"), ("serviceConnectionId", connection)]),
                 headers: [
                     ("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
                     // Otherwise an unauthorised request is redirected to a sign-in page.

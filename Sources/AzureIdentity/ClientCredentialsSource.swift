@@ -88,21 +88,24 @@ public struct ClientCredentialsSource: IdentitySource {
 
     public func token(resource: String, context: IdentityContext) async throws(AzureIdentityError) -> AzureADToken {
         var fields = [("grant_type", "client_credentials"), ("client_id", clientID), ("scope", resource + "/.default")]
+        // Every proof but a secret is a signed assertion.
+        let assertion: String?
         switch proof {
         case .secret(let secret):
             fields.append(("client_secret", secret))
+            assertion = nil
         case .federatedTokenFile(let path):
-            guard let assertion = Self.read(path) else { throw .unreadableFile(variable: "AZURE_FEDERATED_TOKEN_FILE", path: path) }
-            fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
+            guard let token = Self.read(path) else { throw .unreadableFile(variable: "AZURE_FEDERATED_TOKEN_FILE", path: path) }
+            assertion = token
         case .ciFederatedToken(let ci):
-            fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", try await ci.fetch(context: context))]
+            assertion = try await ci.fetch(context: context)
         case .serviceAccountToken(let token, _):
-            fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", token)]
+            assertion = token
         case .certificate(let path, let password, let sendChain):
-            let assertion = try context.connection.signer.assertion(
+            assertion = try context.connection.signer.assertion(
                 certificatePath: path, password: password, sendChain: sendChain, clientID: clientID, audience: tokenURL, now: context.now())
-            fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)]
         }
+        if let assertion { fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)] }
         let response: HTTPResponse
         do {
             response = try await context.budget.send(.form(tokenURL, fields), via: context.transport)

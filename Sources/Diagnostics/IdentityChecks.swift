@@ -116,7 +116,7 @@ extension RegistryChecks {
             checks.append(check(
                 .refreshToken, .ok, "ACR refresh token",
                 "the registry exchanged the Azure AD token, \(Formatting.expiry(token.expiresOn, now: now)); "
-                    + "the helper renews it \(Formatting.duration(token.expiresOn - configuration.refreshRule(for: server).renewal(expiresOn: token.expiresOn, issuedAt: JWT(token.token)?.issuedAt))) before it expires"))
+                    + "the helper renews it \(Formatting.duration(token.expiresOn - configuration.refreshRule(for: server).renewal(of: token.token, expiresOn: token.expiresOn))) before it expires"))
         }
         return (soften(checks, standby), outcome)
     }

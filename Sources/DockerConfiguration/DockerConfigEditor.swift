@@ -72,7 +72,7 @@ public struct DockerConfigEditor: Sendable {
     /// which they read first (podman login writes there).
     public static func containersAuthFiles(environment: [String: String]) -> [String] {
         if let file = environment["REGISTRY_AUTH_FILE"], !file.isEmpty { return [file] }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? getpwuid(geteuid())?.pointee.pw_dir.map { String(cString: $0) } ?? ""
+        let home = Self.home(environment)
         var files = [(environment["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config") + "/containers/auth.json"]
         if let runtime = environment["XDG_RUNTIME_DIR"], runtime.hasPrefix("/"), ConfigFile.exists(runtime + "/containers/auth.json") {
             files.append(runtime + "/containers/auth.json")
@@ -83,9 +83,13 @@ public struct DockerConfigEditor: Sendable {
     /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`, as the Docker CLI looks for it.
     public static func defaultPath(environment: [String: String]) -> String {
         if let folder = environment["DOCKER_CONFIG"], !folder.isEmpty { return folder + "/config.json" }
-        if let home = environment["HOME"], !home.isEmpty { return home + "/.docker/config.json" }
-        let home = getpwuid(geteuid())?.pointee.pw_dir.map { String(cString: $0) } ?? ""
-        return home + "/.docker/config.json"
+        return home(environment) + "/.docker/config.json"
+    }
+
+    /// `$HOME`, else the user's home folder from the password database.
+    private static func home(_ environment: [String: String]) -> String {
+        if let home = environment["HOME"], !home.isEmpty { return home }
+        return getpwuid(geteuid())?.pointee.pw_dir.map { String(cString: $0) } ?? ""
     }
 
     /// The `credHelpers` key Docker looks `registry` up by: host[:port], lowercase, without scheme or

@@ -76,8 +76,7 @@ public struct AsyncHTTPTransport: HTTPTransport {
         outgoing.headers.add(name: "User-Agent", value: userAgent)
         for (name, value) in request.headers { outgoing.headers.add(name: name, value: value) }
         if request.method == .post { outgoing.body = .bytes(ByteBuffer(bytes: request.body)) }
-        let (seconds, attoseconds) = timeout.components
-        let deadline = NIODeadline.now() + .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let deadline = NIODeadline.now() + Self.timeAmount(timeout)
         let proxy = proxies.proxy(for: request.url)
         let client = proxy.flatMap { proxied[$0] } ?? direct
         let response: HTTPClientResponse
@@ -117,7 +116,14 @@ public struct AsyncHTTPTransport: HTTPTransport {
         }
     }
 
-    private static func failure(_ error: any Error, host: String, url: String, proxy: ProxyServer? = nil) -> HTTPTransportError {
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let (seconds, attoseconds) = duration.components
+        return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    /// The transport's words for what NIO and AsyncHTTPClient throw: a timeout, a proxy's refusal, a TLS
+    /// failure (with a reason people meet), or a connection that failed.
+    static func failure(_ error: any Error, host: String, url: String, proxy: ProxyServer? = nil) -> HTTPTransportError {
         if let error = error as? HTTPClientError {
             if error == .deadlineExceeded || error == .connectTimeout { return .timedOut(host: host) }
             if error == .invalidURL || error == .emptyHost { return .invalidURL(url) }

@@ -17,7 +17,7 @@ enum PinnedTLSRequest {
         guard let target = Target(request.url) else { throw .invalidURL(request.url) }
         let wanted = thumbprint.filter(\.isHexDigit).lowercased()
         let mismatch = MismatchNote()
-        let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let time = AsyncHTTPTransport.timeAmount(timeout)
         do {
             var tls = TLSConfiguration.makeClientConfiguration()
             // The thumbprint stands for the chain and the name: the cluster's certificate names a node.
@@ -26,7 +26,7 @@ enum PinnedTLSRequest {
             let group = MultiThreadedEventLoopGroup.singleton
             let answer = group.next().makePromise(of: HTTPResponse.self)
             let bootstrap = ClientBootstrap(group: group)
-                .connectTimeout(.nanoseconds(nanoseconds))
+                .connectTimeout(time)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let handler = try NIOSSLClientHandler(context: context, serverHostname: nil) { certificates, verdict in
@@ -44,7 +44,7 @@ enum PinnedTLSRequest {
                     }
                 }
             let channel = try await bootstrap.connect(host: target.host, port: target.port).get()
-            let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(nanoseconds)) {
+            let deadline = channel.eventLoop.scheduleTask(in: time) {
                 answer.fail(HTTPTransportError.timedOut(host: origin))
                 channel.close(promise: nil)
             }
@@ -62,12 +62,8 @@ enum PinnedTLSRequest {
         } catch let error as HTTPTransportError {
             throw error
         } catch {
-            if let presented = mismatch.presented {
-                throw .unexpectedCertificate(host: origin, presented: presented)
-            }
-            let text = String(describing: error)
-            if text.contains("NIOSSL") || text.contains("handshake") { throw .tlsFailed(host: origin, reason: text) }
-            throw .connectionFailed(host: origin, reason: text.contains("connectionRefused") || text.contains("Connection refused") ? "connection refused" : text)
+            if let presented = mismatch.presented { throw .unexpectedCertificate(host: origin, presented: presented) }
+            throw AsyncHTTPTransport.failure(error, host: origin, url: request.url)
         }
     }
 

@@ -64,7 +64,7 @@ extension CredentialProviderResponse {
         }
         // Kept by the kubelet until the helper would renew it.
         let rule = credentials.configuration.refreshRule(for: server)
-        let remaining = expiresOn.map { rule.renewal(expiresOn: $0, issuedAt: JWT(credential.secret)?.issuedAt) - credentials.now() }
+        let remaining = expiresOn.map { rule.renewal(of: credential.secret, expiresOn: $0) - credentials.now() }
         // The kubelet sends what it gets as Basic auth; ACR takes a refresh token only with this user.
         let username = credential.username == Credential.identityTokenUsername ? LoginServer.tokenUsername : credential.username
         // Keyed as the image spells its host: the kubelet matches keys case-sensitively.

@@ -125,10 +125,12 @@ forget_tokens() {
 acr_get() { local server=$1; shift; printf '%s' "$server" | acr_env "$@" -- "$HELPER" get; }
 
 # claims_match FILE FILTER : the claims of the token in the `get` answer FILE satisfy the jq FILTER
-claims_match() {
-  local payload; payload=$(jq -r .Secret "$1" | cut -d. -f2 | tr '_-' '/+')
+claims_match() { jwt_claims "$(jq -r .Secret "$1")" | jq -e "$2"; }
+
+jwt_claims() { # jwt_claims TOKEN : the claims of a JWT, as JSON (its payload, base64url-decoded)
+  local payload; payload=$(cut -d. -f2 <<<"$1" | tr '_-' '/+')
   while [ $(( ${#payload} % 4 )) != 0 ]; do payload="$payload="; done
-  printf '%s' "$payload" | base64 -d | jq -e "$2"
+  printf '%s' "$payload" | base64 -d 2>/dev/null
 }
 
 # derives_token SERVER [NAME=VALUE…] : `get` answers with a token for user 00000000-…

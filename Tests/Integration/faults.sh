@@ -52,11 +52,7 @@ faults_cached() { # faults_cached KIND : the tokens of KIND in the store in use,
   fi
 }
 
-jwt_exp() { # the exp claim of the JWT $1 (0 if it has none)
-  local part; part=$(cut -d. -f2 <<<"$1" | tr '_-' '/+')
-  while [ $(( ${#part} % 4 )) != 0 ]; do part+="="; done
-  base64 -d <<<"$part" 2>/dev/null | jq -r '.exp // 0' 2>/dev/null || echo 0
-}
+jwt_exp() { jwt_claims "$1" | jq -r '.exp // 0' 2>/dev/null || echo 0; } # the exp claim of the JWT $1 (0 if it has none)
 
 faults_cache_kept() { # faults_cache_kept BEFORE : the ACR tokens are still BEFORE, and nothing expired is cached
   [ "$(faults_refresh_tokens)" = "$1" ] && faults_cache_clean

@@ -23,9 +23,7 @@ kubelet_ask() {
 
 # kubelet_claims KEY APPID : the ACR token answered under auth KEY was issued to the app APPID
 kubelet_claims() {
-  local payload; payload=$(jq -r --arg k "$1" '.auth[$k].password' "$WORK/kubelet.json" | cut -d. -f2 | tr '_-' '/+')
-  while [ $(( ${#payload} % 4 )) != 0 ]; do payload="$payload="; done
-  printf '%s' "$payload" | base64 -d | jq -e --arg a "$2" '.appid == $a' >/dev/null || { cut -c1-300 "$WORK/kubelet.json"; return 1; }
+  jwt_claims "$(jq -r --arg k "$1" '.auth[$k].password' "$WORK/kubelet.json")" | jq -e --arg a "$2" '.appid == $a' >/dev/null || { cut -c1-300 "$WORK/kubelet.json"; return 1; }
 }
 
 kubelet_answered() { # kubelet_answered JQ-ARG… : the last answer satisfies the jq filter (shown when not)

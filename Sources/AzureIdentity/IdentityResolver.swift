@@ -45,12 +45,13 @@ public struct IdentityResolver {
     public let isAzureVM: Bool
     /// Where `docker-credential-acr login` kept a sign-in; nil where no store is at hand.
     public let signIns: (any SignInKeeper)?
-    /// Whether the Azure Arc agent is installed, which serves a managed identity without any variable.
-    public let hasArcAgent: Bool
+    /// Whether the Azure Arc agent is installed, which serves a managed identity without any variable;
+    /// asked only when the walk reaches the managed identity, not on every `get`.
+    public let hasArcAgent: @Sendable () -> Bool
 
     public init(
         environment: [String: String], cloud: AzureCloud, isAzureVM: Bool = IdentityResolver.detectAzureVM(),
-        signIns: (any SignInKeeper)? = nil, hasArcAgent: Bool = access(AzureArcKeyFile.agent, F_OK) == 0
+        signIns: (any SignInKeeper)? = nil, hasArcAgent: @escaping @Sendable () -> Bool = { access(AzureArcKeyFile.agent, F_OK) == 0 }
     ) {
         self.environment = environment
         self.cloud = cloud
@@ -186,7 +187,7 @@ public struct IdentityResolver {
 
     /// The host's managed-identity endpoint, in MSAL's order of detection.
     private func managedIdentity(clientID: String?, pinned: Bool) throws(AzureIdentityError) -> IdentityCandidate {
-        func use(_ endpoint: ManagedIdentitySource.Endpoint, _ reason: String, clientID: String? = clientID) -> IdentityCandidate {
+        func use(_ endpoint: ManagedIdentitySource.Endpoint, _ reason: String) -> IdentityCandidate {
             IdentityCandidate(kind: .managedIdentity, source: ManagedIdentitySource(endpoint: endpoint, clientID: clientID), reason: reason, pinned: pinned)
         }
         let identityEndpoint = value("IDENTITY_ENDPOINT"), msiEndpoint = value("MSI_ENDPOINT")
@@ -214,7 +215,7 @@ public struct IdentityResolver {
             try noUserAssigned(clientID, host: "Azure Arc")
             return use(.azureArc(url: url), "IDENTITY_ENDPOINT and IMDS_ENDPOINT are set (Azure Arc)")
         }
-        if hasArcAgent {
+        if hasArcAgent() {
             try noUserAssigned(clientID, host: "Azure Arc")
             return use(.azureArc(url: ManagedIdentitySource.arcURL), "the Azure Arc agent is installed (\(AzureArcKeyFile.agent))")
         }

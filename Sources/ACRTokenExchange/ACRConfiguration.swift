@@ -7,7 +7,8 @@ import SystemIO
 
 /// Settings of the ACR token engine: the optional configuration file
 /// (`$XDG_CONFIG_HOME/docker-credential-acr/config.json`, or `DOCKER_CREDENTIAL_ACR_CONFIG`) and the
-/// endpoint overrides (`DOCKER_CREDENTIAL_ACR_ENDPOINTS`).
+/// endpoint overrides (`DOCKER_CREDENTIAL_ACR_ENDPOINTS`) and a custom cloud's login-server suffixes
+/// (`DOCKER_CREDENTIAL_ACR_REGISTRY_SUFFIXES`).
 ///
 ///     {
 ///       "refreshMarginSeconds": 600,
@@ -35,6 +36,8 @@ public struct ACRConfiguration: Sendable {
     public var registries: [String: Registry] = [:]
     /// Login server name → base URL of its `/v2/` and `/oauth2/…` endpoints.
     public var endpoints: [String: String] = [:]
+    /// Login-server suffixes of clouds other than the built-in ones (`.azurecr.my.cloud`).
+    public var customSuffixes: [(String, AzureCloud)] = []
 
     public struct Registry: Sendable, Equatable {
         public var identity: IdentitySettings
@@ -46,6 +49,7 @@ public struct ACRConfiguration: Sendable {
 
     public static let fileVariable = "DOCKER_CREDENTIAL_ACR_CONFIG"
     public static let endpointsVariable = "DOCKER_CREDENTIAL_ACR_ENDPOINTS"
+    public static let suffixesVariable = "DOCKER_CREDENTIAL_ACR_REGISTRY_SUFFIXES"
 
     public static func path(environment: [String: String]) -> String {
         if let path = environment[fileVariable], !path.isEmpty { return path }
@@ -75,10 +79,36 @@ public struct ACRConfiguration: Sendable {
                 configuration.endpoints[server] = url
             }
         }
+        configuration.customSuffixes = try customSuffixes(environment[suffixesVariable] ?? "")
         return configuration
     }
 
-    public var mappedHosts: [String: AzureCloud] { registries.mapValues(\.cloud) }
+    /// `SUFFIX[=CLOUD],…`: a login server is a registry name and one of the suffixes (the leading dot
+    /// may be left out), its Azure AD the cloud's (AzureCloud when none is named; `AZURE_AUTHORITY_HOST`
+    /// names any other).
+    static func customSuffixes(_ list: String) throws(ConfigurationError) -> [(String, AzureCloud)] {
+        var suffixes: [(String, AzureCloud)] = []
+        for entry in list.split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            var suffix = parts[0].filter { $0 != " " }.lowercased()
+            if !suffix.hasPrefix(".") { suffix = "." + suffix }
+            let labels = suffix.dropFirst().split(separator: ".", omittingEmptySubsequences: false)
+            guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } })
+            else { throw .badSuffix(String(entry)) }
+            var cloud = AzureCloud.azurePublic
+            if parts.count == 2 {
+                guard let named = AzureCloud.named(parts[1].filter { $0 != " " }) else { throw .badSuffix(String(entry)) }
+                cloud = named
+            }
+            suffixes.append((suffix, cloud))
+        }
+        return suffixes
+    }
+
+    /// Which hosts are login servers: ACR's suffixes, the custom ones and the registries the file maps.
+    public var knownHosts: RegistryHosts {
+        RegistryHosts(mapped: registries.mapValues(\.cloud), customSuffixes: customSuffixes)
+    }
 
     public func baseURL(for server: LoginServer) -> String {
         endpoints[server.name] ?? "https://" + server.name
@@ -150,8 +180,7 @@ public struct ACRConfiguration: Sendable {
                 }
                 kind = known
             }
-            let clouds = [AzureCloud.azurePublic, .azureChina, .azureUSGovernment]
-            let cloud = entry.cloud.map { name in clouds.first { $0.name.lowercased() == name.lowercased() } }
+            let cloud = entry.cloud.map(AzureCloud.named)
             guard cloud != .some(nil) else { throw .invalid(path, "cloud of \(server) must be AzureCloud, AzureChinaCloud or AzureUSGovernment") }
             registries[key] = Registry(
                 identity: IdentitySettings(kind: kind, tenant: entry.tenant, clientID: entry.clientId),
@@ -173,6 +202,7 @@ public enum ConfigurationError: ExplainedError, Sendable {
     case unreadable(String, String)
     case invalid(String, String)
     case badEndpoint(String)
+    case badSuffix(String)
     case insecure(AzureIdentityError)
 
     public var cause: String {
@@ -181,6 +211,7 @@ public enum ConfigurationError: ExplainedError, Sendable {
         case .unreadable(let path, let reason): "cannot read the configuration file \(path): \(reason)"
         case .invalid(let path, let reason): "the configuration file \(path) is invalid: \(reason)"
         case .badEndpoint(let entry): "\(ACRConfiguration.endpointsVariable): '\(entry)' is not SERVER=URL"
+        case .badSuffix(let entry): "\(ACRConfiguration.suffixesVariable): '\(entry)' is not a DNS suffix, optionally =CLOUD"
         case .insecure(let error): error.cause
         }
     }
@@ -189,6 +220,7 @@ public enum ConfigurationError: ExplainedError, Sendable {
         switch self {
         case .missing, .unreadable, .invalid: nil
         case .badEndpoint: "write e.g. myreg.azurecr.io=https://proxy.example"
+        case .badSuffix: "write e.g. .azurecr.my.cloud, or .azurecr.my.cloud=AzureUSGovernment"
         case .insecure(let error): error.fix
         }
     }

@@ -17,10 +17,9 @@ public struct LoginServer: Hashable, Sendable, CustomStringConvertible {
         (".azurecr.io", .azurePublic), (".azurecr.cn", .azureChina), (".azurecr.us", .azureUSGovernment),
     ]
 
-    /// The login server for `address`, or nil when it is no ACR registry. `mapped` are hosts that the
-    /// configuration declares to be registries (private endpoints, test setups).
-    public init?(_ address: ServerAddress, mapped: [String: AzureCloud] = [:]) {
-        if let cloud = mapped[address.key] {
+    /// The login server for `address`, or nil when it is no ACR registry of `known`.
+    public init?(_ address: ServerAddress, known: RegistryHosts = RegistryHosts()) {
+        if let cloud = known.mapped[address.key] {
             name = address.key
             self.cloud = cloud
             return
@@ -29,7 +28,7 @@ public struct LoginServer: Hashable, Sendable, CustomStringConvertible {
         let authority = address.key
         let host = address.host
         guard authority == host || authority == host + ":443" else { return nil }
-        guard let (suffix, cloud) = Self.suffixes.first(where: { host.hasSuffix($0.0) }) else { return nil }
+        guard let (suffix, cloud) = known.suffix(of: host) else { return nil }
         let labels = host.dropLast(suffix.count).split(separator: ".", omittingEmptySubsequences: false)
         guard Self.isRegistryLabel(labels[0]) else { return nil }
         switch labels.count {
@@ -63,4 +62,23 @@ public struct LoginServer: Hashable, Sendable, CustomStringConvertible {
 
     /// The user name with which ACR tokens are presented.
     public static let tokenUsername = "00000000-0000-0000-0000-000000000000"
+}
+
+/// Which hosts are ACR login servers: a registry name before one of the clouds' suffixes, or before a
+/// custom cloud's (AKS's `containerRegistryDNSSuffix`), and hosts the configuration maps (private
+/// endpoints, test setups).
+public struct RegistryHosts: Sendable {
+    public var mapped: [String: AzureCloud]
+    /// Built-in suffixes first, then the custom ones; each with its leading dot.
+    public let suffixes: [(String, AzureCloud)]
+
+    public init(mapped: [String: AzureCloud] = [:], customSuffixes: [(String, AzureCloud)] = []) {
+        self.mapped = mapped
+        suffixes = LoginServer.suffixes + customSuffixes
+    }
+
+    /// The longest suffix `host` ends with: `.azurecr.my.cloud` wins over a built-in it happens to end in.
+    public func suffix(of host: String) -> (String, AzureCloud)? {
+        suffixes.filter { host.hasSuffix($0.0) }.max { $0.0.count < $1.0.count }
+    }
 }

@@ -44,7 +44,7 @@ public struct RegistryCredentials: CredentialStore {
     public var signIns: StoredSignIns { StoredSignIns(cache: store, now: now) }
 
     public func loginServer(_ address: ServerAddress) -> LoginServer? {
-        LoginServer(address, mapped: configuration.mappedHosts)
+        LoginServer(address, known: configuration.knownHosts)
     }
 
     /// The walk `get` takes, serving from and saving to the cache.

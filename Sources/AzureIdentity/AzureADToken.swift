@@ -41,4 +41,15 @@ public struct AzureCloud: Sendable, Hashable {
     public static let azureChina = AzureCloud(name: "AzureChinaCloud", authorityHost: "https://login.chinacloudapi.cn/")
     public static let azureUSGovernment = AzureCloud(
         name: "AzureUSGovernment", authorityHost: "https://login.microsoftonline.us/")
+
+    /// The cloud a name stands for, in the Azure CLI's spelling (`AzureCloud`, `AzureUSGovernment`) or
+    /// cloud-provider-azure's (`AzurePublicCloud`, `AzureUSGovernmentCloud`), any case.
+    public static func named(_ name: String) -> AzureCloud? {
+        switch name.lowercased() {
+        case "azurecloud", "azurepubliccloud": .azurePublic
+        case "azurechinacloud": .azureChina
+        case "azureusgovernment", "azureusgovernmentcloud": .azureUSGovernment
+        default: nil
+        }
+    }
 }

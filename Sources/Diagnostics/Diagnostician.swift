@@ -57,7 +57,7 @@ public struct Diagnostician {
         }
         var checked: [String] = []
         for input in names {
-            let name = RegistryName(input, mapped: configuration.mappedHosts)
+            let name = RegistryName(input, known: configuration.knownHosts)
             // Every check of this registry is filed under the login server it was checked as.
             let label = name.server?.name ?? input
             checked.append(label)
@@ -78,7 +78,7 @@ public struct Diagnostician {
         let candidates = (config?.registries ?? []) + stored + Array(configuration.registries.keys)
         var seen: Set<String> = []
         return candidates.compactMap { candidate in
-            guard let address = try? ServerAddress(candidate), let server = LoginServer(address, mapped: configuration.mappedHosts),
+            guard let address = try? ServerAddress(candidate), let server = LoginServer(address, known: configuration.knownHosts),
                   seen.insert(server.name).inserted
             else { return nil }
             return server.name

@@ -11,7 +11,7 @@ struct RegistryName {
     /// The host as Docker would be given it.
     let host: String
 
-    init(_ input: String, mapped: [String: AzureCloud] = [:]) {
+    init(_ input: String, known: RegistryHosts = RegistryHosts()) {
         let title = "Login server"
         func check(_ status: Check.Status, _ found: String, fix: String? = nil) -> Check {
             Check(.loginServer, status, title: title, found: found, fix: fix)
@@ -23,7 +23,7 @@ struct RegistryName {
         }
         let host = address.host
         let written = String(address.original.split(separator: "://").last ?? "").split(separator: "/").first.map(String.init) ?? host
-        if let server = LoginServer(address, mapped: mapped) {
+        if let server = LoginServer(address, known: known) {
             if written != written.lowercased() {
                 self.init(check: check(.error, "\(written) has capital letters; image references with them are refused",
                                        fix: "use \(server.name), all lowercase"),
@@ -35,9 +35,9 @@ struct RegistryName {
             return
         }
         let labels = host.split(separator: ".", omittingEmptySubsequences: false)
-        let suffix = LoginServer.suffixes.first { host.hasSuffix($0.0) }?.0
+        let suffix = known.suffix(of: host)?.0
         if labels.count == 1, address.key == host {
-            if Self.isRegistryName(host), let server = Self.loginServer(host + ".azurecr.io") {
+            if Self.isRegistryName(host), let server = Self.loginServer(host + ".azurecr.io", known: known) {
                 self.init(check: check(.error, "\(input) is a registry's name, not its login server",
                                        fix: "use \(server.name) (\(host).azurecr.cn in Azure China, \(host).azurecr.us in Azure Government)"),
                           server: server, host: server.name)
@@ -50,7 +50,8 @@ struct RegistryName {
         }
         if let suffix {
             // name.<region>.data.azurecr.io serves image layers, not logins.
-            if labels.count == 5, labels[2] == "data", let server = Self.loginServer(labels[0] + suffix) {
+            let before = host.dropLast(suffix.count).split(separator: ".", omittingEmptySubsequences: false)
+            if before.count == 3, before[2] == "data", let server = Self.loginServer(before[0] + suffix, known: known) {
                 self.init(check: check(.error, "\(host) is a data endpoint, which serves layers but not logins",
                                        fix: "log in to \(server.name)"),
                           server: server, host: server.name)
@@ -76,7 +77,7 @@ struct RegistryName {
         (5...50).contains(name.count) && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 
-    private static func loginServer(_ host: String) -> LoginServer? {
-        (try? ServerAddress(host.lowercased())).flatMap { LoginServer($0) }
+    private static func loginServer(_ host: String, known: RegistryHosts) -> LoginServer? {
+        (try? ServerAddress(host.lowercased())).flatMap { LoginServer($0, known: known) }
     }
 }

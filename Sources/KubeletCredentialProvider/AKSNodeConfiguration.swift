@@ -1,3 +1,5 @@
+import ACRTokenExchange
+import AzureIdentity
 import FoundationEssentials
 import SystemIO
 
@@ -13,6 +15,9 @@ public struct AKSNodeConfiguration: Sendable, Equatable {
     var useManagedIdentityExtension: Bool
     /// The kubelet identity: a client id, or a resource id (`/subscriptions/…/userAssignedIdentities/…`).
     var userAssignedIdentityID: String?
+    /// A custom cloud's login-server suffix (`.azurecr.my.cloud`), and the cloud it belongs to.
+    var containerRegistryDNSSuffix: String?
+    var cloud: String?
 
     private struct File: Decodable {
         var tenantId: String?
@@ -20,6 +25,8 @@ public struct AKSNodeConfiguration: Sendable, Equatable {
         var aadClientSecret: String?
         var useManagedIdentityExtension: Bool?
         var userAssignedIdentityID: String?
+        var containerRegistryDNSSuffix: String?
+        var cloud: String?
     }
 
     /// The file at `path`, or nil when there is none.
@@ -35,7 +42,8 @@ public struct AKSNodeConfiguration: Sendable, Equatable {
         func value(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
         return AKSNodeConfiguration(
             tenantID: value(file.tenantId), aadClientID: value(file.aadClientId), aadClientSecret: value(file.aadClientSecret),
-            useManagedIdentityExtension: file.useManagedIdentityExtension ?? false, userAssignedIdentityID: value(file.userAssignedIdentityID))
+            useManagedIdentityExtension: file.useManagedIdentityExtension ?? false, userAssignedIdentityID: value(file.userAssignedIdentityID),
+            containerRegistryDNSSuffix: value(file.containerRegistryDNSSuffix), cloud: value(file.cloud))
     }
 
     /// `environment` with what this file says filled in where it says nothing. A service-principal
@@ -53,6 +61,12 @@ public struct AKSNodeConfiguration: Sendable, Equatable {
         } else if let aadClientID, let aadClientSecret, (merged["AZURE_CLIENT_ID"] ?? "").isEmpty {
             merged["AZURE_CLIENT_ID"] = aadClientID
             fill("AZURE_CLIENT_SECRET", aadClientSecret)
+        }
+        // The built-in clouds' suffixes are known already; a cloud name outside them (AzureStackCloud)
+        // leaves the Azure AD to AZURE_AUTHORITY_HOST.
+        if let suffix = containerRegistryDNSSuffix {
+            let cloud = self.cloud.flatMap(AzureCloud.named).map { "=" + $0.name } ?? ""
+            fill(ACRConfiguration.suffixesVariable, suffix + cloud)
         }
         return merged
     }

@@ -35,7 +35,21 @@ import Testing
         #expect(configuration.registries["myreg1.azurecr.io"]?.identity
             == IdentitySettings(kind: .workloadIdentity, tenant: "t1", clientID: "c1"))
         #expect(configuration.registries["127.0.0.1:5060"]?.cloud == .azureChina)
-        #expect(configuration.mappedHosts.keys.contains("127.0.0.1:5060"))
+        #expect(configuration.knownHosts.mapped.keys.contains("127.0.0.1:5060"))
+    }
+
+    @Test func customSuffixesComeFromTheEnvironment() throws {
+        let configuration = try ACRConfiguration.load(environment: [
+            "XDG_CONFIG_HOME": "/nonexistent", "DOCKER_CREDENTIAL_ACR_REGISTRY_SUFFIXES": "azurecr.my.cloud, .AzureCR.other.cloud=AzureChinaCloud",
+        ])
+        #expect(configuration.customSuffixes.map(\.0) == [".azurecr.my.cloud", ".azurecr.other.cloud"])
+        #expect(configuration.customSuffixes.map(\.1) == [.azurePublic, .azureChina])
+        #expect(configuration.knownHosts.suffix(of: "reg12.azurecr.other.cloud")?.1 == .azureChina)
+        for bad in ["azurecr", ".azurecr..cloud", ".azurecr.my.cloud=Mars", "a/b.cloud"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") {
+                try ACRConfiguration.load(environment: ["XDG_CONFIG_HOME": "/nonexistent", "DOCKER_CREDENTIAL_ACR_REGISTRY_SUFFIXES": bad])
+            }
+        }
     }
 
     @Test(arguments: [

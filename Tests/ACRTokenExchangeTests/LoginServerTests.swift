@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct LoginServerTests {
     private func server(_ text: String, mapped: [String: AzureCloud] = [:]) throws -> LoginServer? {
-        LoginServer(try ServerAddress(text), mapped: mapped)
+        LoginServer(try ServerAddress(text), known: RegistryHosts(mapped: mapped))
     }
 
     @Test(arguments: [
@@ -43,6 +43,19 @@ import Testing
         let mapped = ["127.0.0.1:5060": AzureCloud.azurePublic]
         #expect(try server("http://127.0.0.1:5060/", mapped: mapped)?.name == "127.0.0.1:5060")
         #expect(try server("127.0.0.1:5061", mapped: mapped) == nil)
+    }
+
+    /// A custom cloud's suffix (AKS's containerRegistryDNSSuffix) takes the same anchored rule as ACR's own.
+    @Test func customSuffixesAreLoginServersOfTheirCloud() throws {
+        let known = RegistryHosts(customSuffixes: [(".azurecr.my.cloud", .azureUSGovernment)])
+        let found = try #require(LoginServer(try ServerAddress("Sovereign1.azurecr.my.cloud"), known: known))
+        #expect(found.name == "sovereign1.azurecr.my.cloud")
+        #expect(found.cloud == .azureUSGovernment)
+        for other in ["evil.azurecr.my.cloud.attacker.example", "abcd.azurecr.my.cloud", "a.b.azurecr.my.cloud", "azurecr.my.cloud"] {
+            #expect(LoginServer(try ServerAddress(other), known: known) == nil, "\(other)")
+        }
+        #expect(try server("sovereign1.azurecr.my.cloud") == nil, "unknown without the suffix")
+        #expect(LoginServer(try ServerAddress("myregistry.azurecr.io"), known: known)?.cloud == .azurePublic)
     }
 }
 

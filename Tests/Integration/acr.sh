@@ -15,6 +15,7 @@ UA_MI_RESOURCE=/subscriptions/00000000-0000-0000-0000-00000000000a/resourceGroup
 REG=myregistry.azurecr.io
 REG2=otherreg1.azurecr.io
 ANON_REG=publicreg1.azurecr.io
+CUSTOM_REG=sovereign1.azurecr.my.cloud  # a custom cloud's suffix (AKS azure.json containerRegistryDNSSuffix)
 
 emulator_start() { # [DELAY_MS] : starts the emulator with the identities above (each answer DELAY_MS late, default 0) on
   # $EMU_HOST (default 127.0.0.1) and $EMU_PORT (default: a free one), as the Azure Arc agent with $ARC_KEY_DIR;
@@ -61,6 +62,7 @@ emulator_start() { # [DELAY_MS] : starts the emulator with the identities above 
     "$REG": {"roles": {"$SP_ID": ["AcrPush"], "$CERT_SP_ID": ["AcrPull"], "$WI_ID": ["AcrPull"], "$MI_ID": ["AcrPull"], "$UA_MI_ID": ["AcrPull"], "$PULL_ONLY_ID": ["AcrPull"], "$GH_ID": ["AcrPush"], "$ADO_ID": ["AcrPush"], "0c000000-0000-0000-0000-00000000000a": ["AcrPull"]}},
     "$REG2": {"roles": {"$SP_ID": ["AcrPull"]}},
     "$ANON_REG": {"roles": {"$SP_ID": ["AcrPull"]}, "anonymous_pull": true},
+    "$CUSTOM_REG": {"roles": {"$UA_MI_ID": ["AcrPull"]}},
     "$e2e_registry": {"roles": {"$SP_ID": ["AcrPush"]}}
   }
 }
@@ -89,7 +91,7 @@ acr_env() {
     -u GITHUB_ACTIONS -u ACTIONS_ID_TOKEN_REQUEST_URL -u ACTIONS_ID_TOKEN_REQUEST_TOKEN -u SYSTEM_OIDCREQUESTURI -u SYSTEM_ACCESSTOKEN \
     -u AZURESUBSCRIPTION_SERVICE_CONNECTION_ID -u AZURESUBSCRIPTION_CLIENT_ID -u AZURESUBSCRIPTION_TENANT_ID \
     PATH="$WORK/bin:$DOCKER_DIR:/usr/bin:/bin" AZURE_AUTHORITY_HOST="$EMU/" \
-    DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU/acr/$REG,$REG2=$EMU/acr/$REG2,$ANON_REG=$EMU/acr/$ANON_REG" \
+    DOCKER_CREDENTIAL_ACR_ENDPOINTS="$REG=$EMU/acr/$REG,$REG2=$EMU/acr/$REG2,$ANON_REG=$EMU/acr/$ANON_REG,$CUSTOM_REG=$EMU/acr/$CUSTOM_REG" \
     XDG_CONFIG_HOME="$WORK/no-config" AZURE_CONFIG_DIR="$WORK/azure-config" "${vars[@]}" "$@"
 }
 

@@ -104,6 +104,15 @@ acr_kubelet_suite() {
     kubelet_ask "$REG/app:1" "" "" -- --azure-config "$azure"
     check "$s azure.json with a managed identity ($form): that identity's token" kubelet_claims "$REG" "$expected"
   done
+  # A custom cloud's registries (cloud-provider-azure's containerRegistryDNSSuffix): login servers only where azure.json names the suffix.
+  echo '{"tenantId": "'$TENANT'", "useManagedIdentityExtension": true, "userAssignedIdentityID": "'$UA_MI_ID'"}' >"$azure"
+  kubelet_ask "$CUSTOM_REG/app:1" "" "" -- --azure-config "$azure"
+  check "$s a host under a suffix azure.json does not name: no credential" kubelet_answered '.auth == {} and .cacheDuration == "0s"'
+  echo '{"cloud": "AzurePublicCloud", "containerRegistryDNSSuffix": ".azurecr.my.cloud", "tenantId": "'$TENANT'", "useManagedIdentityExtension": true, "userAssignedIdentityID": "'$UA_MI_ID'"}' >"$azure"
+  kubelet_ask "Sovereign1.azurecr.my.cloud/app:1" "" "" -- --azure-config "$azure"
+  check "$s azure.json's containerRegistryDNSSuffix: its registries get the node identity's token, keyed as spelled" kubelet_claims "Sovereign1.azurecr.my.cloud" "$UA_MI_ID"
+  kubelet_ask "evil.azurecr.my.cloud.attacker.example/app:1" "" "" -- --azure-config "$azure"
+  check "$s ... the suffix anchored: a host that only contains it gets nothing" kubelet_answered '.auth == {}'
   echo '{"tenantId": "'$TENANT'", "aadClientId": "'$SP_ID'", "aadClientSecret": "good-secret"}' >"$azure"
   forget_tokens
   kubelet_ask "$REG/app:1" "" "" -- --azure-config "$azure"

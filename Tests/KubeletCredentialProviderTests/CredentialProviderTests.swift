@@ -107,4 +107,17 @@ import Testing
         #expect(principal.environment(over: ["AZURE_CLIENT_ID": "mine"])["AZURE_CLIENT_SECRET"] == nil, "the environment's identity is whole")
         #expect(try AKSNodeConfiguration.read(path + ".absent") == nil)
     }
+
+    /// A custom cloud's registry suffix, with its cloud where the name is one of the known clouds.
+    @Test func azureJSONNamesACustomRegistrySuffix() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("azure-\(UUID()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(#"{"cloud":"AzureUSGovernmentCloud","containerRegistryDNSSuffix":".azurecr.my.cloud"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        let node = try #require(try AKSNodeConfiguration.read(path))
+        #expect(node.environment(over: [:]) == ["DOCKER_CREDENTIAL_ACR_REGISTRY_SUFFIXES": ".azurecr.my.cloud=AzureUSGovernment"])
+        #expect(node.environment(over: ["DOCKER_CREDENTIAL_ACR_REGISTRY_SUFFIXES": ".mine"])["DOCKER_CREDENTIAL_ACR_REGISTRY_SUFFIXES"] == ".mine")
+        try Data(#"{"cloud":"AzureStackCloud","containerRegistryDNSSuffix":"azurecr.stack.example"}"#.utf8).write(to: URL(fileURLWithPath: path))
+        #expect(try #require(try AKSNodeConfiguration.read(path)).environment(over: [:])
+            == ["DOCKER_CREDENTIAL_ACR_REGISTRY_SUFFIXES": "azurecr.stack.example"])
+    }
 }

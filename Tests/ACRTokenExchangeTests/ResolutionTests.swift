@@ -70,7 +70,7 @@ final class Clock: @unchecked Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("resolution-\(UUID().uuidString)").path
     var store: FileStore { FileStore(directory: folder + "/store") }
     let clock = Clock()
-    let server = LoginServer(try! ServerAddress("myreg1.azurecr.io"), mapped: [:])!
+    let server = LoginServer(try! ServerAddress("myreg1.azurecr.io"))!
     static let sp = ["AZURE_TENANT_ID": "t1", "AZURE_CLIENT_ID": "c1", "AZURE_CLIENT_SECRET": "good", "PATH": "/nonexistent"]
     static let imds = ["DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT": "http://127.0.0.1:9/metadata/identity/oauth2/token", "PATH": "/nonexistent"]
 

@@ -60,7 +60,7 @@ import Foundation
     }
 
     @Test func errorsKeepTheirCauseAndFixApartEvenWhenTheServerSaysSemicolons() {
-        let server = LoginServer(try! ServerAddress("myreg1.azurecr.io"), mapped: [:])!
+        let server = LoginServer(try! ServerAddress("myreg1.azurecr.io"))!
         let refused = ACRError.exchangeRefused(server, status: 401, message: "bad token; try again; or not")
         #expect(Explanation(refused).cause == "myreg1.azurecr.io: the registry refused the Azure AD token (HTTP 401: bad token; try again; or not)")
         #expect(Explanation(refused).fix?.hasPrefix("check that the identity has a role") == true)

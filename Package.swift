@@ -10,11 +10,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
-        .package(url: "https://github.com/apple/swift-asn1", from: "1.0.0"),
-        .package(url: "https://github.com/apple/swift-nio", from: "2.60.0"),
-        .package(url: "https://github.com/swift-server/async-http-client", from: "1.20.0"),
-        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.25.0"),
     ],
     targets: [
         // libsecret, the client library of the freedesktop Secret Service (gnome-keyring, KeePassXC, …).
@@ -37,36 +32,20 @@ let package = Package(
         .target(name: "CredentialStores", dependencies: ["DockerCredentialProtocol", "CLibSecret", "ErrorExplanation", "SystemIO"]),
         // HTTP as plain values behind a protocol, and the retry policy within one time budget.
         .target(name: "HTTPTransport", dependencies: ["ErrorExplanation"]),
-        // The protocol over AsyncHTTPClient; linked into the engine binary only.
-        .target(
-            name: "HTTPClientTransport",
-            dependencies: [
-                "HTTPTransport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ]
-        ),
+        // libcurl (OpenSSL flavour), and OpenSSL's TLS context for extra CAs and pinned certificates.
+        .systemLibrary(
+            name: "CLibCurl", path: "Sources/CLibCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]),
+        // The protocol over libcurl; linked into the engine binary only.
+        .target(name: "HTTPClientTransport", dependencies: ["CLibCurl", "HTTPTransport", "SystemIO"]),
         // Azure AD tokens from the identity the machine has: service principal, workload identity,
         // managed identity, Azure CLI.
         // GLib's HMAC, for fingerprints of secrets in cache keys; GLib is there already, under libsecret.
         .systemLibrary(name: "CGLib", path: "Sources/CGLib", pkgConfig: "glib-2.0", providers: [.apt(["libglib2.0-dev"])]),
         .target(name: "AzureIdentity", dependencies: ["CGLib", "ErrorExplanation", "HTTPTransport", "SystemIO"]),
-        // OpenSSL's PKCS#12 reader, for .pfx/.p12 certificates (legacy Windows exports included); engine only.
+        // OpenSSL's libcrypto: PEM and PKCS#12 (.pfx/.p12, legacy Windows exports included) and signing; engine only.
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
-        // The signed assertion of a service principal with a certificate (swift-crypto); engine only.
-        .target(
-            name: "CertificateAssertion",
-            dependencies: [
-                "AzureIdentity", "CLibCrypto", "ErrorExplanation", "SystemIO",
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
-            ]
-        ),
+        // The signed assertion of a service principal with a certificate (OpenSSL: PEM, PKCS#12, RS256); engine only.
+        .target(name: "CertificateAssertion", dependencies: ["AzureIdentity", "CLibCrypto", "ErrorExplanation", "SystemIO"]),
         // ACR login servers, the Azure AD → ACR refresh-token exchange, its cache and configuration.
         .target(
             name: "ACRTokenExchange",

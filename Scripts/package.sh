@@ -44,13 +44,9 @@ chmod 644 "$root"/usr/share/*completion*/*/* "$root"/usr/share/fish/vendor_compl
 {
   printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\nUpstream-Name: %s\n\n' "$name"
   printf 'Files: *\nCopyright: 2026 the docker-credential-acr maintainers\nLicense: Apache-2.0\n\n'
-  for checkout in "$here"/../.build/checkouts/*/; do
-    package=$(basename "$checkout")
-    printf 'Files: %s/*\nCopyright: the %s authors (statically linked)\nLicense: Apache-2.0\n' "$package" "$package"
-    case $package in
-      swift-crypto|swift-nio-ssl) printf 'Comment: includes BoringSSL, under the ISC and OpenSSL licences (see its LICENSE)\n' ;;
-    esac
-    printf '\n'
+  # The package graph as resolved (a build folder may hold checkouts of packages no longer used).
+  for package in $(cd "$here/.." && ${SWIFT:-swift} package show-dependencies --format flatlist 2>/dev/null); do
+    printf 'Files: %s/*\nCopyright: the %s authors (statically linked)\nLicense: Apache-2.0\n\n' "$package" "$package"
   done
   printf 'Files: swift-runtime/*\nCopyright: Apple Inc. and the Swift project authors (the statically linked Swift runtime and Foundation)\nLicense: Apache-2.0\nComment: with the Runtime Library Exception\n\n'
   printf 'License: Apache-2.0\n On Debian systems, the full text of the Apache License, Version 2.0 is in\n /usr/share/common-licenses/Apache-2.0.\n'

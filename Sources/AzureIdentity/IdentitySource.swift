@@ -1,7 +1,7 @@
 import HTTPTransport
 
 /// How the helper reaches Azure: HTTP, and the signer for certificate identities. Both are protocols
-/// whose implementations (AsyncHTTPClient, swift-crypto) are linked only into the engine binary, so the
+/// whose implementations (libcurl, OpenSSL) are linked only into the engine binary, so the
 /// binary that answers from the cache starts without them.
 public struct AzureConnection: Sendable {
     public var transport: any HTTPTransport

@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <openssl/evp.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 /* The number of certificates in a stack: OpenSSL's sk_X509_num is a macro Swift cannot call. */
 static inline int clibcrypto_certificates_count(const STACK_OF(X509) *stack) { return sk_X509_num(stack); }

@@ -29,31 +29,20 @@ enum PKCS12File {
             throw .invalidCertificate(path: path, reason: "OpenSSL cannot read it (an unsupported PKCS#12 algorithm)")
         }
         defer {
-            EVP_PKEY_free(key)
             X509_free(leaf)
             if let chain { clibcrypto_free_certificates(chain) }
         }
-        guard let key, let leaf else { throw .invalidCertificate(path: path, reason: "it holds no private key with its certificate") }
-        guard EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA else { throw .invalidCertificate(path: path, reason: "its private key is not an RSA key") }
-        var certificates = [der(of: leaf)]
+        guard let key, let leaf else {
+            EVP_PKEY_free(key)
+            throw .invalidCertificate(path: path, reason: "it holds no private key with its certificate")
+        }
+        var certificates = [OpenSSLMemory.der(of: leaf)]
         if let chain {
             for index in 0..<clibcrypto_certificates_count(chain) {
-                if let certificate = clibcrypto_certificate(chain, index) { certificates.append(der(of: certificate)) }
+                if let certificate = clibcrypto_certificate(chain, index) { certificates.append(OpenSSLMemory.der(of: certificate)) }
             }
         }
-        var out: UnsafeMutablePointer<UInt8>?
-        let length = i2d_PrivateKey(key, &out)
-        guard length > 0, let out else { throw .invalidCertificate(path: path, reason: "its private key cannot be exported") }
-        defer { CRYPTO_clear_free(out, Int(length), #fileID, #line) }
-        return SigningMaterial(privateKey: Array(UnsafeBufferPointer(start: out, count: Int(length))), certificates: certificates)
-    }
-
-    private static func der(of certificate: OpaquePointer) -> [UInt8] {
-        var out: UnsafeMutablePointer<UInt8>?
-        let length = i2d_X509(certificate, &out)
-        guard length > 0, let out else { return [] }
-        defer { CRYPTO_free(out, #fileID, #line) }
-        return Array(UnsafeBufferPointer(start: out, count: Int(length)))
+        return SigningMaterial(key: key, certificates: certificates)
     }
 
     /// Once per process: the legacy algorithms beside the default ones (loading one provider by name stops
@@ -64,9 +53,16 @@ enum PKCS12File {
     }()
 }
 
-/// What signs an assertion: the RSA private key (PKCS#1 or PKCS#8 DER) and the certificates (DER), the
+/// What signs an assertion: the private key (OpenSSL's, freed with this) and the certificates (DER), the
 /// key's own first, then the chain as the file gives it.
-struct SigningMaterial {
-    var privateKey: [UInt8]
-    var certificates: [[UInt8]]
+final class SigningMaterial {
+    let key: OpaquePointer
+    let certificates: [[UInt8]]
+
+    init(key: OpaquePointer, certificates: [[UInt8]]) {
+        self.key = key
+        self.certificates = certificates
+    }
+
+    deinit { EVP_PKEY_free(key) }
 }

@@ -50,7 +50,7 @@ struct DockerCredentialACR: AsyncParsableCommand {
             $XDG_STATE_HOME/docker-credential-acr/log, $XDG_RUNTIME_DIR/docker-credential-acr/ (locks), \
             ~/.docker/config.json (Docker's, edited by configure), /etc/kubernetes/azure.json (kubelet).
             """,
-        version: HelperVersion.description.trimmingCharacters(in: .newlines),
+        version: String(HelperVersion.description.reversed().drop(while: \.isNewline).reversed()),
         subcommands: [
             Store.self, Get.self, Erase.self, List.self, Version.self, Import.self, Login.self, Logout.self, Diagnose.self,
             Kubelet.self, Configure.self,
@@ -92,14 +92,14 @@ struct DockerCredentialACR: AsyncParsableCommand {
 }
 
 extension AzureConnection {
-    /// The real thing: AsyncHTTPClient and swift-crypto, trusting what the environment and the configuration
+    /// The real thing: libcurl and OpenSSL, trusting what the environment and the configuration
     /// file add to the system's CAs (a broken configuration file is reported by the command that reads it).
     static let live: AzureConnection = {
         let environment = ProcessInfo.processInfo.environment
         let configuration = (try? ACRConfiguration.load(environment: environment)) ?? ACRConfiguration()
         let proxies = Result { () throws(ProxyError) in try ProxySettings(environment: environment, configured: configuration.proxy) }
         return AzureConnection(
-            transport: AsyncHTTPTransport(
+            transport: CurlTransport(
                 userAgent: "\(HelperVersion.name)/\(HelperVersion.version)",
                 trust: TrustSettings(environment: environment, caBundle: configuration.caBundle), proxies: proxies),
             signer: CertificateAssertionSigner())

@@ -66,13 +66,13 @@ check "$s a proxy with basic auth: user and password from HTTPS_PROXY" derived
 proxy_get HTTPS_PROXY=http://proxyuser:wrong-proxy-pass@127.0.0.1:3129
 cp "$WORK/proxy.answer" "$WORK/wrong-password.answer"
 check "$s ... a wrong password: the cause, at once" grep -qF \
-  "$REG: service principal (AZURE_CLIENT_SECRET): the proxy http://…@127.0.0.1:3129 would not take the request to $EMU_TLS: it did not open a tunnel; its user and password may be wrong (407), or it does not allow this host (403); check HTTPS_PROXY" \
+  "$REG: service principal (AZURE_CLIENT_SECRET): the proxy http://…@127.0.0.1:3129 would not take the request to $EMU_TLS: it did not open a tunnel: it refused the user and password given (401); check HTTPS_PROXY" \
   "$WORK/wrong-password.answer"
 check "$s ... and the password is never shown or logged" bash -c \
   "! grep -q wrong-proxy-pass '$WORK/proxy.answer' '$WORK/proxy.err' '$XDG_STATE_HOME/docker-credential-acr/log'"
 t0=$(date +%s%N)
 proxy_get HTTPS_PROXY=http://127.0.0.1:3130
-check "$s a proxy that refuses the tunnel: the cause" grep -qF "would not take the request to $EMU_TLS: it did not open a tunnel; it may want credentials (407) or not allow this host (403)" "$WORK/proxy.answer"
+check "$s a proxy that refuses the tunnel: the cause, with the status it answered the CONNECT" grep -qF "would not take the request to $EMU_TLS: it did not open a tunnel: it does not allow this host (403)" "$WORK/proxy.answer"
 check "$s ... at once, not after the budget" test $(( ($(date +%s%N) - t0) / 1000000 )) -lt 5000
 proxy_get HTTPS_PROXY=http://127.0.0.1:9
 check "$s a proxy that is not there: the cause names it" grep -qF "the proxy http://127.0.0.1:9 would not take the request" "$WORK/proxy.answer"

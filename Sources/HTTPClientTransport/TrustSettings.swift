@@ -1,0 +1,101 @@
+import CLibCurl
+import FoundationEssentials
+import HTTPTransport
+
+/// CA certificates to trust on top of the system's: `SSL_CERT_FILE` and `SSL_CERT_DIR`, as OpenSSL and Go
+/// read them, and the configuration file's `caBundle` (for daemons that get no shell environment).
+public struct TrustSettings: Sendable {
+    /// (where it was named, path) of each PEM bundle.
+    public var files: [(source: String, path: String)]
+    /// (where it was named, path) of each folder of PEM files.
+    public var folders: [(source: String, path: String)]
+
+    public init(environment: [String: String], caBundle: String?) {
+        files = []
+        folders = []
+        if let file = environment["SSL_CERT_FILE"], !file.isEmpty { files.append(("SSL_CERT_FILE", file)) }
+        if let caBundle, !caBundle.isEmpty { files.append(("caBundle in the configuration file", caBundle)) }
+        // As OpenSSL: a colon-separated list.
+        for folder in (environment["SSL_CERT_DIR"] ?? "").split(separator: ":") { folders.append(("SSL_CERT_DIR", String(folder))) }
+    }
+
+    /// Every certificate of the files (each must hold at least one) and of the folders' files.
+    func certificates() throws(HTTPTransportError) -> TrustedCertificates {
+        var certificates = TrustedCertificates()
+        for (source, path) in files {
+            guard certificates.add(pemFile: path) > 0 else { throw .unusableCABundle(source: source, path: path) }
+        }
+        for (_, folder) in folders {
+            // Like Go, every file in the folder, hashed names or not; a folder that is not there adds nothing.
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            for name in names.sorted() { _ = certificates.add(pemFile: folder + "/" + name) }
+        }
+        return certificates
+    }
+}
+
+/// OpenSSL certificates, read once and kept for the life of the process (the transport is made once).
+struct TrustedCertificates: @unchecked Sendable {
+    private(set) var all: [OpaquePointer] = []
+
+    /// Adds the file's PEM certificates; returns how many it held (0 for a file that cannot be read).
+    mutating func add(pemFile path: String) -> Int {
+        guard let file = BIO_new_file(path, "r") else { return 0 }
+        defer { BIO_free(file) }
+        var count = 0
+        while let certificate = PEM_read_bio_X509(file, nil, nil, nil) {
+            all.append(certificate)
+            count += 1
+        }
+        ERR_clear_error()  // the end of the file reads as an error
+        return count
+    }
+}
+
+/// What one connection's TLS accepts, applied to the OpenSSL context libcurl made for it: the system's CAs
+/// and the extra ones, or, for a pinned server, its one certificate by SHA-1 thumbprint and nothing else.
+final class TLSPolicy: @unchecked Sendable {
+    let extraRoots: TrustedCertificates
+    /// The lowercase hex SHA-1 thumbprint of the only certificate accepted.
+    let pin: String?
+    /// The thumbprint a pinned server presented instead; set during the handshake, which then fails.
+    private(set) var presented: String?
+
+    init(extraRoots: TrustedCertificates) {
+        self.extraRoots = extraRoots
+        pin = nil
+    }
+
+    init(pin thumbprint: String) {
+        extraRoots = TrustedCertificates()
+        pin = thumbprint.filter(\.isHexDigit).lowercased()
+    }
+
+    func apply(to context: OpaquePointer) {
+        if pin != nil {
+            // Replaces the chain check: the handshake goes on only for the pinned certificate, before any
+            // byte of the request is sent.
+            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
+            SSL_CTX_set_cert_verify_callback(context, { store, policy in
+                let policy = Unmanaged<TLSPolicy>.fromOpaque(policy!).takeUnretainedValue()
+                return policy.accepts(X509_STORE_CTX_get0_cert(store)) ? 1 : 0
+            }, Unmanaged.passUnretained(self).toOpaque())
+            return
+        }
+        let store = SSL_CTX_get_cert_store(context)
+        for certificate in extraRoots.all { X509_STORE_add_cert(store, certificate) }
+    }
+
+    private func accepts(_ certificate: OpaquePointer?) -> Bool {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        guard let certificate, X509_digest(certificate, EVP_sha1(), &digest, &length) == 1 else {
+            presented = ""
+            return false
+        }
+        let thumbprint = digest.prefix(Int(length)).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        if thumbprint == pin { return true }
+        presented = thumbprint
+        return false
+    }
+}

@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "docker-credential-acr-engine",
             dependencies: [
-                "ACRTokenExchange", "AzureIdentity", "CertificateAssertion", "Diagnostics", "DockerConfiguration",
+                "ACRTokenExchange", "AzureIdentity", "CertificateAssertion", "CredentialStores", "Diagnostics", "DockerConfiguration",
                 "DockerCredentialProtocol", "HelperWiring", "HTTPClientTransport", "HTTPTransport", "KubeletCredentialProvider",
                 "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

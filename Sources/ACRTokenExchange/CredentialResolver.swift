@@ -132,6 +132,17 @@ private struct Walk {
         }
     }
 
+    /// The failure of the renewal another process made for `source` while this one waited (its lock's
+    /// note): this one's too, so that Azure is not asked again by every waiter.
+    func failedMeanwhile(_ note: String?, source: any IdentitySource) -> ACRError? {
+        let fields = note?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) ?? []
+        guard fields.count == 3, fields[0] == source.cacheIdentity else { return nil }
+        return .renewalFailedMeanwhile(server, Explanation(cause: fields[1], fix: fields[2].isEmpty ? nil : fields[2]))
+    }
+
+    /// The single flight of this registry's renewals, in the lock folder.
+    func exchangeLockPath(_ folder: String) -> String { folder + "/exchange-" + FormEncoding.escape(server.name) + ".lock" }
+
     /// Whether the walk ends with this candidate: it answered or failed; false when it is not there.
     mutating func tryCandidate(_ candidate: IdentityCandidate, settings: IdentitySettings) async throws(NetworkNeeded) -> Bool {
         let stage = Resolution.Step.Stage.identity(candidate.kind)
@@ -159,27 +170,46 @@ private struct Walk {
             if let cached, rule.verdict(cached, now: now) == .due, fallback == nil { fallback = cached }
             return false
         }
+        if serving, resolver.connection == nil {
+            // The binary without a network takes the renewal's lock and hands it to the engine it execs; when
+            // another process holds it, it waits for that renewal and answers with its token.
+            if case .serving(let folder) = resolver.policy {
+                let path = exchangeLockPath(folder)
+                if let lock = try? FileLock.acquireIfFree(path) {
+                    lock.handOver()
+                } else {
+                    let asked = now
+                    do {
+                        try FileLock.waitWhileHeld(path, until: budget.deadline)
+                    } catch {
+                        return failing(stage, error, cached: cached, source: source)
+                    }
+                    if let token = try? cachedToken(key, for: source), rule.verdict(token, now: now) == .fresh {
+                        return use(candidate, cached: token)
+                    }
+                    if let failed = failedMeanwhile(FileLock.failure(at: path, since: asked), source: source) {
+                        resolution.record(stage, .used(candidate.reason))
+                        return failing(.exchange, failed, cached: cached, source: source)
+                    }
+                }
+            }
+            throw NetworkNeeded()
+        }
         if serving {
-            guard resolver.connection != nil else { throw NetworkNeeded() }
             do {
                 // A token that cannot be kept (a locked keyring) is not worth fetching.
                 try store.checkWritable()
                 let asked = now
                 if lock == nil, case .serving(let folder) = resolver.policy {
-                    lock = try await FileLock.acquire(
-                        folder + "/exchange-" + FormEncoding.escape(server.name) + ".lock", until: budget.deadline)
+                    lock = try await FileLock.acquire(exchangeLockPath(folder), until: budget.deadline)
                 }
                 // Another process may have derived it while this one waited.
                 cached = try cachedToken(key, for: source)
                 if let token = cached, rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
                 // Or failed to: then its cause is this one's too, and Azure is not asked again by every waiter.
-                if let lock, lock.waited, let note = lock.failure(since: asked) {
-                    let fields = note.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-                    if fields.count == 3, fields[0] == source.cacheIdentity {
-                        resolution.record(stage, .used(candidate.reason))
-                        return failing(.exchange, ACRError.renewalFailedMeanwhile(
-                            server, Explanation(cause: fields[1], fix: fields[2].isEmpty ? nil : fields[2])), cached: cached, source: source)
-                    }
+                if let lock, lock.waited, let failed = failedMeanwhile(FileLock.failure(at: lock.path, since: asked), source: source) {
+                    resolution.record(stage, .used(candidate.reason))
+                    return failing(.exchange, failed, cached: cached, source: source)
                 }
             } catch {
                 return failing(stage, error, cached: cached, source: source)

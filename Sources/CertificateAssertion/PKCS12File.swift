@@ -2,8 +2,8 @@ import AzureIdentity
 import CLibCrypto
 
 /// A PKCS#12 (.pfx, .p12) file as Windows, Azure Key Vault and `openssl pkcs12 -export` write it, read by
-/// OpenSSL, whose legacy provider also reads the RC2 and 3DES of older exports: the private key as DER,
-/// and the certificates as DER, the key's own first.
+/// OpenSSL, whose legacy provider also reads the RC2 and 3DES of older exports: the private key, and the
+/// certificates as DER, the key's own first.
 enum PKCS12File {
     static func read(_ bytes: [UInt8], password: String?, path: String) throws(AzureIdentityError) -> SigningMaterial {
         _ = providers

@@ -1,4 +1,5 @@
 import ErrorExplanation
+import Synchronization
 import SystemIO
 #if canImport(Glibc)
 import Glibc
@@ -7,7 +8,8 @@ import Glibc
 /// An exclusive lock between processes, held until `release` or the process's end: the single flight of
 /// a registry's token renewal, and the writers of each store. Every wait has a deadline, and the holder
 /// writes its pid into the lock file, so that a waiter that gives up can say who holds it.
-public final class FileLock {
+/// Sendable as it is handed from the thread that waited for it; one task at a time uses it.
+public final class FileLock: @unchecked Sendable {
     private var descriptor: Int32
     public let path: String
     /// Whether another process held the lock when this one asked for it.
@@ -40,35 +42,80 @@ public final class FileLock {
         return budgetDeadline.map { min($0, patience) } ?? patience
     }
 
-    /// Waits for the lock at `path` (its folder is created private), at most until `deadline`, without
-    /// blocking the thread.
+    /// Waits for the lock at `path` (its folder is created private), at most until `deadline`, on a thread
+    /// of its own.
     public static func acquire(_ path: String, until deadline: ContinuousClock.Instant) async throws -> FileLock {
-        try await acquire(path, until: deadline) { try? await Task.sleep(for: .milliseconds(10)) }
+        try await DetachedThread.run { Result { try acquireBlocking(path, until: deadline) } }.get()
     }
 
     /// The same for the synchronous code of the stores.
     public static func acquireBlocking(_ path: String, until deadline: ContinuousClock.Instant) throws -> FileLock {
+        if let fd = handedOver(for: path) { return claimed(fd, path, waited: false) }
         let fd = try open(path)
-        var waited = false
+        var watch: ReleaseWatch?
         while !tryLock(fd) {
-            waited = true
             guard ContinuousClock.now < deadline else { throw timedOut(fd, path) }
-            usleep(10_000)
+            // Watching before the next try: a release in between is not missed.
+            if let watch { watch.wait(until: deadline) } else { watch = ReleaseWatch(path) }
         }
-        return claimed(fd, path, waited: waited)
+        return claimed(fd, path, waited: watch != nil)
     }
 
-    private static func acquire(
-        _ path: String, until deadline: ContinuousClock.Instant, pause: () async -> Void
-    ) async throws -> FileLock {
+    /// The lock at `path` if no other process holds it; nil at once when one does.
+    public static func acquireIfFree(_ path: String) throws -> FileLock? {
         let fd = try open(path)
-        var waited = false
-        while !tryLock(fd) {
-            waited = true
-            guard ContinuousClock.now < deadline else { throw timedOut(fd, path) }
-            await pause()
+        guard tryLock(fd) else {
+            close(fd)
+            return nil
         }
-        return claimed(fd, path, waited: waited)
+        return claimed(fd, path, waited: false)
+    }
+
+    /// Waits, without taking it, while another process holds the lock at `path`; throws as `acquire` does
+    /// when it is still held at `deadline`.
+    public static func waitWhileHeld(_ path: String, until deadline: ContinuousClock.Instant) throws {
+        let fd = try open(path)
+        var watch: ReleaseWatch?
+        while !tryLock(fd, shared: true) {
+            guard ContinuousClock.now < deadline else { throw timedOut(fd, path) }
+            if let watch { watch.wait(until: deadline) } else { watch = ReleaseWatch(path) }
+        }
+        close(fd)
+    }
+
+    // MARK: - Held across an exec
+
+    /// Names the descriptor of a lock held across an exec (the binary without a network hands its renewal
+    /// to the engine), so that no other process finds the lock free in between.
+    public static let handOverVariable = "DOCKER_CREDENTIAL_ACR_HELD_LOCK"
+    private static let handedOver = Mutex<Int32>(-1)
+
+    /// Keeps the lock held by the program this process execs next, which takes it with `takeHandedOver`.
+    public func handOver() {
+        guard descriptor >= 0, fcntl(descriptor, F_SETFD, 0) == 0 else { return }
+        setenv(Self.handOverVariable, String(descriptor), 1)
+        descriptor = -1
+    }
+
+    /// First thing in the engine: the descriptor handed over, kept from its child processes and from the
+    /// variable's next reader; `acquire` of the same file then returns it.
+    public static func takeHandedOver() {
+        guard let text = getenv(handOverVariable).map({ String(cString: $0) }) else { return }
+        unsetenv(handOverVariable)
+        guard let fd = Int32(text), fd > 2, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else { return }
+        handedOver.withLock { $0 = fd }
+    }
+
+    /// The handed-over descriptor, when it is the lock file at `path`.
+    private static func handedOver(for path: String) -> Int32? {
+        handedOver.withLock { fd in
+            var held = stat()
+            var named = stat()
+            guard fd >= 0, fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino
+            else { return nil }
+            defer { fd = -1 }
+            return fd
+        }
     }
 
     private static func open(_ path: String) throws -> Int32 {
@@ -78,8 +125,9 @@ public final class FileLock {
         return fd
     }
 
-    private static func tryLock(_ fd: Int32) -> Bool {
-        flock(fd, LOCK_EX | LOCK_NB) == 0
+    /// A shared lock only tells that no one holds the exclusive one; it is given back with the descriptor.
+    private static func tryLock(_ fd: Int32, shared: Bool = false) -> Bool {
+        flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0
     }
 
     /// The holder's pid, for the waiters that give up.
@@ -112,14 +160,41 @@ public final class FileLock {
         try? PrivateFile.replace(path + ".failed", with: Array(note.utf8), durable: false)
     }
 
-    /// The note of a failed renewal, if one was written since `since` (seconds since 1970, by mtime).
-    public func failure(since: Int64) -> String? {
+    /// The note of a failed renewal beside the lock at `path`, if one was written since `since` (seconds
+    /// since 1970, by mtime).
+    public static func failure(at path: String, since: Int64) -> String? {
         var info = stat()
         guard stat(path + ".failed", &info) == 0, Int64(info.st_mtim.tv_sec) >= since,
               let bytes = try? PrivateFile.read(path + ".failed")
         else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
+}
+
+/// Wakes a waiter when the lock file changes: its holder truncates and closes it on release, and the
+/// kernel closes it for a holder that dies, so the waiter tries again at once instead of at intervals.
+private final class ReleaseWatch {
+    let descriptor: Int32
+
+    init(_ path: String) {
+        descriptor = inotify_init1(Int32(IN_CLOEXEC))
+        if descriptor >= 0 { _ = inotify_add_watch(descriptor, path, UInt32(IN_CLOSE_WRITE | IN_MODIFY)) }
+    }
+
+    /// Until an event or the deadline; a file system without inotify events is looked at every 100 ms.
+    func wait(until deadline: ContinuousClock.Instant) {
+        let left = deadline - .now
+        let (seconds, attoseconds) = left.components
+        let milliseconds = max(0, min(Int64(seconds) * 1000 + attoseconds / 1_000_000_000_000_000, descriptor >= 0 ? 1000 : 100))
+        guard descriptor >= 0 else { usleep(UInt32(milliseconds) * 1000); return }
+        var events = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        if poll(&events, 1, Int32(milliseconds)) > 0 {
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            _ = read(descriptor, &buffer, buffer.count)
+        }
+    }
+
+    deinit { if descriptor >= 0 { close(descriptor) } }
 }
 
 public enum FileLockError: ExplainedError {

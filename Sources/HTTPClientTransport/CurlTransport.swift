@@ -19,8 +19,9 @@ public struct CurlTransport: HTTPTransport {
 
     let proxies: ProxySettings
     let userAgent: String
-    /// The extra CA certificates, or why they cannot be used: every https request then fails with it, at once.
-    let trust: Result<TrustedCertificates, HTTPTransportError>
+    /// The extra CA certificates, read at the first https request (a bundle and a folder of them take tens
+    /// of milliseconds), or why they cannot be used: every https request then fails with it, at once.
+    let trust: LazyTrust
     /// A proxy setting that cannot be used: every request fails with it, at once (never silently direct).
     let proxyProblem: ProxyError?
     let share = ConnectionShare()
@@ -31,17 +32,20 @@ public struct CurlTransport: HTTPTransport {
         self.userAgent = userAgent
         proxies = (try? given.get()) ?? ProxySettings(httpsProxy: nil, httpProxy: nil, noProxy: [])
         proxyProblem = if case .failure(let error) = given { error } else { nil }
-        self.trust = Result { () throws(HTTPTransportError) in try trust.certificates() }
+        self.trust = LazyTrust(trust)
     }
 
     public func send(_ request: HTTPRequest, timeout: Duration) async throws(HTTPTransportError) -> HTTPResponse {
         let pinned = request.serverThumbprint != nil
         if let proxyProblem, !pinned { throw .unusableProxy(proxyProblem) }
+        let https = request.url.lowercased().hasPrefix("https://")
         let tls: TLSPolicy
         if let thumbprint = request.serverThumbprint {
+            // A pin needs TLS: over plain http it would check nothing.
+            guard https else { throw .invalidURL(request.url) }
             tls = TLSPolicy(pin: thumbprint)
-        } else if request.url.lowercased().hasPrefix("https://") {
-            tls = TLSPolicy(extraRoots: try trust.get())
+        } else if https {
+            tls = TLSPolicy(extraRoots: try trust.certificates())
         } else {
             // Plain http (the loopback endpoints of tests and local proxies) needs no trust.
             tls = TLSPolicy(extraRoots: TrustedCertificates())
@@ -103,7 +107,11 @@ final class Exchange: @unchecked Sendable {
             if request.method == .post {
                 clibcurl_set_long(handle, CURLOPT_POST, 1)
                 clibcurl_set_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(request.body.count))
-                request.body.withUnsafeBufferPointer { _ = clibcurl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafePointer(bitPattern: 1)!)) }
+                if request.body.isEmpty {
+                    clibcurl_set_string(handle, CURLOPT_COPYPOSTFIELDS, "")
+                } else {
+                    request.body.withUnsafeBytes { _ = clibcurl_set_pointer(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: $0.baseAddress)) }
+                }
             } else {
                 clibcurl_set_long(handle, CURLOPT_HTTPGET, 1)
             }

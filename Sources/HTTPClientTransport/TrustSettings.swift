@@ -1,6 +1,7 @@
 import CLibCurl
 import FoundationEssentials
 import HTTPTransport
+import Synchronization
 
 /// CA certificates to trust on top of the system's: `SSL_CERT_FILE` and `SSL_CERT_DIR`, as OpenSSL and Go
 /// read them, and the configuration file's `caBundle` (for daemons that get no shell environment).
@@ -31,6 +32,23 @@ public struct TrustSettings: Sendable {
             for name in names.sorted() { _ = certificates.add(pemFile: folder + "/" + name) }
         }
         return certificates
+    }
+}
+
+/// The extra CA certificates, read once, by the first request that needs them.
+final class LazyTrust: Sendable {
+    private let settings: TrustSettings
+    private let loaded = Mutex<Result<TrustedCertificates, HTTPTransportError>?>(nil)
+
+    init(_ settings: TrustSettings) { self.settings = settings }
+
+    func certificates() throws(HTTPTransportError) -> TrustedCertificates {
+        try loaded.withLock { loaded in
+            if let loaded { return loaded }
+            let result = Result { () throws(HTTPTransportError) in try settings.certificates() }
+            loaded = result
+            return result
+        }.get()
     }
 }
 

@@ -2,6 +2,7 @@ import ACRTokenExchange
 import ArgumentParser
 import AzureIdentity
 import CertificateAssertion
+import CredentialStores
 import Diagnostics
 import DockerConfiguration
 import DockerCredentialProtocol
@@ -62,6 +63,7 @@ struct DockerCredentialACR: AsyncParsableCommand {
     /// instructions (callgrind). Anything else, including `--help` and usage errors, goes through it.
     static func main() async {
         ProcessHardening.forbidDumps()
+        FileLock.takeHandedOver()
         let arguments = Array(CommandLine.arguments.dropFirst())
         // Docker always names an action; without one, this is a usage error as in Docker's own helpers,
         // not a request for help (`--help` is one).

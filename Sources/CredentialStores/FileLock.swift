@@ -52,13 +52,7 @@ public final class FileLock: @unchecked Sendable {
     public static func acquireBlocking(_ path: String, until deadline: ContinuousClock.Instant) throws -> FileLock {
         if let fd = handedOver(for: path) { return claimed(fd, path, waited: false) }
         let fd = try open(path)
-        var watch: ReleaseWatch?
-        while !tryLock(fd) {
-            guard ContinuousClock.now < deadline else { throw timedOut(fd, path) }
-            // Watching before the next try: a release in between is not missed.
-            if let watch { watch.wait(until: deadline) } else { watch = ReleaseWatch(path) }
-        }
-        return claimed(fd, path, waited: watch != nil)
+        return claimed(fd, path, waited: try lock(fd, path, until: deadline))
     }
 
     /// The lock at `path` if no other process holds it; nil at once when one does.
@@ -75,12 +69,20 @@ public final class FileLock: @unchecked Sendable {
     /// when it is still held at `deadline`.
     public static func waitWhileHeld(_ path: String, until deadline: ContinuousClock.Instant) throws {
         let fd = try open(path)
+        _ = try lock(fd, path, shared: true, until: deadline)
+        close(fd)
+    }
+
+    /// Locks `fd` once no other process holds the lock, at most until `deadline` (then `fd` is closed and
+    /// the holder named); returns whether it had to wait.
+    private static func lock(_ fd: Int32, _ path: String, shared: Bool = false, until deadline: ContinuousClock.Instant) throws -> Bool {
         var watch: ReleaseWatch?
-        while !tryLock(fd, shared: true) {
+        while !tryLock(fd, shared: shared) {
             guard ContinuousClock.now < deadline else { throw timedOut(fd, path) }
+            // Watching before the next try: a release in between is not missed.
             if let watch { watch.wait(until: deadline) } else { watch = ReleaseWatch(path) }
         }
-        close(fd)
+        return watch != nil
     }
 
     // MARK: - Held across an exec

@@ -28,8 +28,7 @@ public struct LoginServer: Hashable, Sendable, CustomStringConvertible {
         let authority = address.key
         let host = address.host
         guard authority == host || authority == host + ":443" else { return nil }
-        guard let (suffix, cloud) = known.suffix(of: host) else { return nil }
-        let labels = host.dropLast(suffix.count).split(separator: ".", omittingEmptySubsequences: false)
+        guard let (labels, cloud) = known.labels(of: host) else { return nil }
         guard Self.isRegistryLabel(labels[0]) else { return nil }
         switch labels.count {
         case 1: break
@@ -80,5 +79,11 @@ public struct RegistryHosts: Sendable {
     /// The longest suffix `host` ends with: `.azurecr.my.cloud` wins over a built-in it happens to end in.
     public func suffix(of host: String) -> (String, AzureCloud)? {
         suffixes.filter { host.hasSuffix($0.0) }.max { $0.0.count < $1.0.count }
+    }
+
+    /// The labels of `host` before its suffix (`name`, or `name`, region, `geo`), and the suffix's cloud.
+    public func labels(of host: String) -> ([Substring], AzureCloud)? {
+        guard let (suffix, cloud) = suffix(of: host) else { return nil }
+        return (host.dropLast(suffix.count).split(separator: ".", omittingEmptySubsequences: false), cloud)
     }
 }

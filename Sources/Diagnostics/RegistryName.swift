@@ -50,7 +50,7 @@ struct RegistryName {
         }
         if let suffix {
             // name.<region>.data.azurecr.io serves image layers, not logins.
-            let before = host.dropLast(suffix.count).split(separator: ".", omittingEmptySubsequences: false)
+            let before = known.labels(of: host)?.0 ?? []
             if before.count == 3, before[2] == "data", let server = Self.loginServer(before[0] + suffix, known: known) {
                 self.init(check: check(.error, "\(host) is a data endpoint, which serves layers but not logins",
                                        fix: "log in to \(server.name)"),

@@ -1,5 +1,6 @@
 import CredentialStores
 import FoundationEssentials
+import Synchronization
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -19,16 +20,19 @@ import Glibc
         #expect(try FileLock.acquireIfFree(path) != nil)
     }
 
-    /// Woken by the release itself, not at the next look: well before the 1 s a look waits at most.
-    @Test func aWaiterWakesWhenTheHolderReleases() async throws {
+    /// The waiter returns once the holder releases, and not before (how soon is `make bench`'s question).
+    @Test func aWaiterReturnsOnceTheHolderReleases() async throws {
         let path = lockPath()
         let holder = try #require(try FileLock.acquireIfFree(path))
-        let started = ContinuousClock.now
-        let waiter = Task.detached { try FileLock.waitWhileHeld(path, until: .now + .seconds(5)) }
+        let released = Mutex(false)
+        let waiter = Task.detached {
+            try FileLock.waitWhileHeld(path, until: .now + .seconds(10))
+            return released.withLock { $0 }
+        }
         try await Task.sleep(for: .milliseconds(100))
+        released.withLock { $0 = true }
         holder.release()
-        try await waiter.value
-        #expect(ContinuousClock.now - started < .milliseconds(900))
+        #expect(try await waiter.value)
     }
 
     @Test func aWaiterGivesUpAtItsDeadlineNamingTheHolder() throws {

@@ -10,7 +10,11 @@ BINARY = $(BIN_PATH)/docker-credential-acr
 all: build
 
 # Both binaries: docker-credential-acr, and the docker-credential-acr-engine it hands cold work to.
+# libstdc++ is linked in statically (see Package.swift): its archive, where the toolchain's clang finds it.
 build:
+	@archive=$$(clang -print-file-name=libstdc++.a) && [ -f "$$archive" ] || { \
+	  echo "make: libstdc++.a not found (Debian: apt-get install libstdc++-12-dev)" >&2; exit 1; }; \
+	  mkdir -p .build/static-libstdc++ && ln -sfn "$$archive" .build/static-libstdc++/libstdc++.a
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 deps:

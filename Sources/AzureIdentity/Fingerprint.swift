@@ -1,8 +1,8 @@
-import CGLib
+import CLibGcrypt
 
 /// A salted HMAC-SHA-256 of a secret (a client secret, a certificate with its key), kept beside the tokens
 /// derived with it: a changed secret no longer matches, so its tokens are not served, and the fingerprint
-/// tells nothing of the secret. GLib's HMAC, which both binaries link already (under libsecret).
+/// tells nothing of the secret. libgcrypt's HMAC: both binaries load it already, under libsystemd's sd-bus.
 public enum Fingerprint {
     /// "v1:SALT:MAC", both in hex, with a new random salt.
     public static func make(_ material: [UInt8]) -> String {
@@ -20,14 +20,20 @@ public enum Fingerprint {
     }
 
     private static func mac(_ material: [UInt8], salt: [UInt8]) -> String {
-        let text = salt.withUnsafeBufferPointer { key in
-            material.withUnsafeBufferPointer { data in
-                g_compute_hmac_for_data(G_CHECKSUM_SHA256, key.baseAddress, gsize(key.count), data.baseAddress, gsize(data.count))
+        // Required once before any other call; it only checks the version when given one.
+        _ = gcry_check_version(nil)
+        var digest = [UInt8](repeating: 0, count: 32)
+        let failed = salt.withUnsafeBytes { key in
+            material.withUnsafeBytes { data in
+                // With GCRY_MD_FLAG_HMAC the first buffer is the key.
+                var buffers = [
+                    gcry_buffer_t(size: 0, off: 0, len: key.count, data: UnsafeMutableRawPointer(mutating: key.baseAddress)),
+                    gcry_buffer_t(size: 0, off: 0, len: data.count, data: UnsafeMutableRawPointer(mutating: data.baseAddress)),
+                ]
+                return gcry_md_hash_buffers(Int32(GCRY_MD_SHA256.rawValue), UInt32(GCRY_MD_FLAG_HMAC.rawValue), &digest, &buffers, 2)
             }
         }
-        guard let text else { return "" }
-        defer { g_free(text) }
-        return String(cString: text)
+        return failed == 0 ? hex(digest) : ""
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {

@@ -1,4 +1,3 @@
-import CLibSecret
 import DockerCredentialProtocol
 import ErrorExplanation
 #if canImport(Glibc)
@@ -16,9 +15,7 @@ import Glibc
 /// it is interrupted; writers hold an exclusive lock on `lockDirectory/keyring.lock` so that two of them
 /// for one registry cannot delete each other's new item.
 public final class SecretServiceStore: CredentialStore {
-    private let service: OpaquePointer
-    private let schema: UnsafeMutablePointer<SecretSchema>
-    private let tokenSchema: UnsafeMutablePointer<SecretSchema>
+    private let service: SecretService
     private let lockDirectory: String
 
     static let schemaName = "io.docker.Credentials"
@@ -27,31 +24,16 @@ public final class SecretServiceStore: CredentialStore {
     static let tokenSchemaName = "io.github.docker-credential-acr.Token"
 
     /// Connects to the Secret Service on the session bus; throws when none answers.
-    public init(lockDirectory: String) throws(SecretServiceError) {
+    public init(lockDirectory: String, environment: [String: String]) throws(SecretServiceError) {
         self.lockDirectory = lockDirectory
-        var error: UnsafeMutablePointer<GError>?
-        guard let service = secret_service_get_sync(SECRET_SERVICE_OPEN_SESSION, nil, &error) else {
-            throw .unreachable(GLibError.take(error))
+        do {
+            service = try SecretService(environment: environment)
+        } catch {
+            throw .unreachable(error)
         }
-        self.service = OpaquePointer(service)
-        schema = Self.schema(Self.schemaName, attributes: ["label", "server", "username", "docker_cli"])
-        tokenSchema = Self.schema(Self.tokenSchemaName, attributes: ["kind", "scope", "identity"])
     }
 
-    private static func schema(_ name: String, attributes: [String]) -> UnsafeMutablePointer<SecretSchema> {
-        let types = GHashTableBuilder(freeValues: false)
-        // SECRET_SCHEMA_ATTRIBUTE_STRING is 0, stored as a NULL value.
-        for attribute in attributes { types.insert(attribute, nil) }
-        return secret_schema_newv(name, SECRET_SCHEMA_NONE, types.table)
-    }
-
-    deinit {
-        secret_schema_unref(schema)
-        secret_schema_unref(tokenSchema)
-        g_object_unref(UnsafeMutableRawPointer(service))
-    }
-
-    /// A locked item is reported as `.locked`, not as "not found": libsecret's lookups cannot tell them apart.
+    /// A locked item is reported as `.locked`, not as "not found", which is how a search shows it.
     public func credential(for server: ServerAddress) throws -> Credential? {
         // A writer replaces an entry by adding the new item, then deleting the old one: an item found by
         // the search may be gone when it is read. Searching again then finds the new one; "not found"
@@ -92,11 +74,11 @@ public final class SecretServiceStore: CredentialStore {
     }
 
     public func save(_ credential: Credential, for server: ServerAddress) throws {
-        try checkUnlocked()
+        let collection = try unlockedCollection()
         let lock = try writerLock()
         defer { lock.release() }
         try store(
-            credential.secret, schema: schema, label: credential.serverURL,
+            credential.secret, in: collection, schema: Self.schemaName, label: credential.serverURL,
             attributes: [
                 "label": Self.dockerLabel, "server": credential.serverURL, "username": credential.username,
                 "docker_cli": "1",
@@ -135,74 +117,48 @@ public final class SecretServiceStore: CredentialStore {
         if items.isEmpty || items.contains(where: { $0.0.isLocked }) { try checkUnlocked() }
     }
 
-    // MARK: - libsecret
+    // MARK: - Secret Service calls
 
-    /// Stores `secret`, replacing an item with exactly these attributes.
+    /// Stores `secret` in `collection`, replacing an item with exactly these attributes. Items carry their
+    /// schema's name as `xdg:schema`, as libsecret writes it (Docker's helper finds them by it).
     private func store(
-        _ secret: String, schema: UnsafeMutablePointer<SecretSchema>, label: String, attributes: [String: String]
+        _ secret: String, in collection: String, schema: String, label: String, attributes: [String: String]
     ) throws(SecretServiceError) {
-        let table = GHashTableBuilder(freeValues: true)
-        for (name, value) in attributes { table.insert(name, value) }
-        let value = secret_value_new(secret, -1, "text/plain")
-        defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
-        var error: UnsafeMutablePointer<GError>?
-        let stored = secret_service_store_sync(
-            UnsafeMutablePointer(service), schema, table.table, SECRET_COLLECTION_DEFAULT, label, value, nil, &error)
-        guard stored != 0 else { throw .failed("store", GLibError.take(error)) }
+        do {
+            try service.createItem(
+                in: collection, label: label, attributes: attributes.merging(["xdg:schema": schema]) { new, _ in new }, secret: secret)
+        } catch {
+            throw .failed("store", error)
+        }
     }
 
-    /// A search result: an item's D-Bus path. Its attributes and secret are read by path, each with one
-    /// D-Bus call; libsecret's item proxies would cost four calls per item before anything is read.
+    /// A search result: an item's D-Bus path.
     struct Item {
         let path: String
-        let service: OpaquePointer
+        let service: SecretService
         let isLocked: Bool
 
         /// Nil when the item no longer exists: another process deleted it after the search found it.
         func attributesUnlessVanished() throws(SecretServiceError) -> [String: String]? {
-            var error: UnsafeMutablePointer<GError>?
-            let proxy = UnsafeMutablePointer<GDBusProxy>(service)
-            var arguments = [g_variant_new_string("org.freedesktop.Secret.Item"), g_variant_new_string("Attributes")]
-            let reply = g_dbus_connection_call_sync(
-                g_dbus_proxy_get_connection(proxy), g_dbus_proxy_get_name(proxy), path, "org.freedesktop.DBus.Properties",
-                "Get", g_variant_new_tuple(&arguments, 2), nil, G_DBUS_CALL_FLAGS_NONE, -1, nil, &error)
-            guard let reply else {
-                let failure = GLibError.take(error)
-                if failure.isNoSuchObject { return nil }
-                throw .failed("read an item of", failure)
+            do {
+                return try service.attributes(of: path)
+            } catch {
+                if error.isNoSuchObject { return nil }
+                throw .failed("read an item of", error)
             }
-            defer { g_variant_unref(reply) }
-            let boxed = g_variant_get_child_value(reply, 0)
-            defer { g_variant_unref(boxed) }
-            let dictionary = g_variant_get_variant(boxed)
-            defer { g_variant_unref(dictionary) }
-            var attributes: [String: String] = [:]
-            for index in 0..<g_variant_n_children(dictionary) {
-                let entry = g_variant_get_child_value(dictionary, index)
-                defer { g_variant_unref(entry) }
-                let key = g_variant_get_child_value(entry, 0)
-                let value = g_variant_get_child_value(entry, 1)
-                defer { g_variant_unref(key); g_variant_unref(value) }
-                attributes[String(cString: g_variant_get_string(key, nil))] = String(cString: g_variant_get_string(value, nil))
-            }
-            return attributes
         }
 
-        /// Nil for a locked item.
+        /// Nil for a locked item, or one gone since the search.
         func secret() -> String? {
-            guard !isLocked else { return nil }
-            let value = secret_service_get_secret_for_dbus_path_sync(UnsafeMutablePointer(service), path, nil, nil)
-            guard let value else { return nil }
-            defer { secret_value_unref(UnsafeMutableRawPointer(value)) }
-            var length = 0
-            guard let bytes = secret_value_get(value, &length) else { return nil }
-            return String(decoding: UnsafeRawBufferPointer(start: bytes, count: length), as: UTF8.self)
+            guard !isLocked, let bytes = try? service.secrets([path])[path] else { return nil }
+            return String(decoding: bytes, as: UTF8.self)
         }
 
         func delete() throws(SecretServiceError) {
-            var error: UnsafeMutablePointer<GError>?
-            guard secret_service_delete_item_dbus_path_sync(UnsafeMutablePointer(service), path, nil, &error) != 0 else {
-                throw .failed("delete", GLibError.take(error))
+            do {
+                try service.delete(path)
+            } catch {
+                throw .failed("delete", error)
             }
         }
     }
@@ -210,14 +166,9 @@ public final class SecretServiceStore: CredentialStore {
     /// Every Docker item with its server and user name: one search, plus one read for each item that the
     /// index does not know yet.
     private func dockerItems() throws -> [(Item, KeyringItemIndex.Entry)] {
-        let proxy = UnsafeMutablePointer<GDBusProxy>(service)
-        let guid = g_dbus_connection_get_guid(g_dbus_proxy_get_connection(proxy)).map { String(cString: $0) } ?? ""
-        let owner = g_dbus_proxy_get_name_owner(proxy)
-        defer { g_free(owner) }
-        let daemon = guid + " " + (owner.map { String(cString: $0) } ?? "")
         let path = lockDirectory + "/keyring-items"
-        let stored = KeyringItemIndex.load(path, daemon: daemon)
-        var index = KeyringItemIndex(daemon: daemon, items: [:])
+        let stored = KeyringItemIndex.load(path, daemon: service.daemon)
+        var index = KeyringItemIndex(daemon: service.daemon, items: [:])
         var found: [(Item, KeyringItemIndex.Entry)] = []
         for item in try items(["docker_cli": "1"]) {
             let entry: KeyringItemIndex.Entry
@@ -240,25 +191,14 @@ public final class SecretServiceStore: CredentialStore {
 
     /// Every item of the schema with `attributes`, locked or not (one D-Bus call). Never prompts: a
     /// headless machine has no prompter, and a locked collection is reported by `checkUnlocked` instead.
-    private func items(_ attributes: [String: String], schema: UnsafeMutablePointer<SecretSchema>? = nil) throws -> [Item] {
-        let table = GHashTableBuilder(freeValues: true)
-        for (name, value) in attributes { table.insert(name, value) }
-        var unlocked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
-        var locked: UnsafeMutablePointer<UnsafeMutablePointer<gchar>?>?
-        var error: UnsafeMutablePointer<GError>?
-        guard secret_service_search_for_dbus_paths_sync(
-            UnsafeMutablePointer(service), schema ?? self.schema, table.table, nil, &unlocked, &locked, &error) != 0
-        else { throw SecretServiceError.failed("search", GLibError.take(error)) }
-        defer { g_strfreev(unlocked); g_strfreev(locked) }
-        var items: [Item] = []
-        for (list, isLocked) in [(unlocked, false), (locked, true)] {
-            var entry = list
-            while let path = entry?.pointee {
-                items.append(Item(path: String(cString: path), service: service, isLocked: isLocked))
-                entry = entry?.advanced(by: 1)
-            }
+    private func items(_ attributes: [String: String], schema: String = schemaName) throws(SecretServiceError) -> [Item] {
+        do {
+            let (unlocked, locked) = try service.search(attributes.merging(["xdg:schema": schema]) { new, _ in new })
+            return unlocked.map { Item(path: $0, service: service, isLocked: false) }
+                + locked.map { Item(path: $0, service: service, isLocked: true) }
+        } catch {
+            throw .failed("search", error)
         }
-        return items
     }
 
     private func writerLock() throws -> FileLock {
@@ -267,13 +207,22 @@ public final class SecretServiceStore: CredentialStore {
 
     /// Throws `.locked` when the default collection is locked: lookups then look like "not found".
     public func checkUnlocked() throws(SecretServiceError) {
-        var error: UnsafeMutablePointer<GError>?
-        let collection = secret_collection_for_alias_sync(
-            UnsafeMutablePointer(service), SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, nil, &error)
-        if let error { throw .failed("open the default collection of", GLibError.take(error)) }
+        _ = try unlockedCollection()
+    }
+
+    /// The default collection's path; throws `.locked` when it is locked: lookups then look like "not found".
+    private func unlockedCollection() throws(SecretServiceError) -> String {
+        let collection: String?
+        let locked: Bool
+        do {
+            collection = try service.defaultCollection()
+            locked = try collection.map(service.isLocked) ?? false
+        } catch {
+            throw .failed("open the default collection of", error)
+        }
         guard let collection else { throw .noDefaultCollection }
-        defer { g_object_unref(collection) }
-        if secret_collection_get_locked(collection) != 0 { throw .locked }
+        if locked { throw .locked }
+        return collection
     }
 }
 
@@ -282,7 +231,7 @@ extension SecretServiceStore: TokenCache {
         let attributes = ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity]
         // A plain loop: `.lazy…first` on a collection evaluates its transform up to three times, and each
         // evaluation here is a D-Bus call.
-        for item in try items(attributes, schema: tokenSchema) {
+        for item in try items(attributes, schema: Self.tokenSchemaName) {
             // Locked, it would read as "no token" and a new one would be derived only to fail at saving.
             if item.isLocked { throw SecretServiceError.locked }
             if let token = item.secret().flatMap(CachedToken.init(encoded:)) { return token }
@@ -295,14 +244,13 @@ extension SecretServiceStore: TokenCache {
     }
 
     public func saveToken(_ token: CachedToken, for key: TokenKey) throws {
-        try checkUnlocked()
         try store(
-            token.encoded, schema: tokenSchema, label: "docker-credential-acr \(key.kind.rawValue) for \(key.scope)",
+            token.encoded, in: try unlockedCollection(), schema: Self.tokenSchemaName, label: "docker-credential-acr \(key.kind.rawValue) for \(key.scope)",
             attributes: ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity])
     }
 
     public func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] {
-        try items([:], schema: tokenSchema).compactMap { item -> (key: TokenKey, token: CachedToken)? in
+        try items([:], schema: Self.tokenSchemaName).compactMap { item -> (key: TokenKey, token: CachedToken)? in
             guard let attributes = try item.attributesUnlessVanished() else { return nil }
             guard let key = TokenKey(kind: attributes["kind"] ?? "", scope: attributes["scope"] ?? "", identity: attributes["identity"] ?? ""),
                   let token = item.secret().flatMap(CachedToken.init(encoded:))
@@ -313,7 +261,7 @@ extension SecretServiceStore: TokenCache {
 
     public func removeTokens(_ selector: TokenSelector) throws {
         let (name, value) = selector.attribute
-        for item in try items([name: value], schema: tokenSchema) { try item.delete() }
+        for item in try items([name: value], schema: Self.tokenSchemaName) { try item.delete() }
     }
 }
 
@@ -337,10 +285,10 @@ extension CachedToken {
 }
 
 public enum SecretServiceError: ExplainedError {
-    case unreachable(GLibError)
+    case unreachable(BusFailure)
     case locked
     case noDefaultCollection
-    case failed(String, GLibError)
+    case failed(String, BusFailure)
 
     public var cause: String {
         switch self {
@@ -362,45 +310,5 @@ public enum SecretServiceError: ExplainedError {
         case .noDefaultCollection: "create one (e.g. with Seahorse), or set DOCKER_CREDENTIAL_ACR_STORE=file"
         case .failed: nil
         }
-    }
-}
-
-/// A GError copied into Swift; the original is freed.
-public struct GLibError: Error, Sendable {
-    public let domain: String
-    public let code: Int32
-    public let message: String
-
-    static func take(_ error: UnsafeMutablePointer<GError>?) -> GLibError {
-        guard let error else { return GLibError(domain: "", code: 0, message: "unknown error") }
-        defer { g_error_free(error) }
-        return GLibError(
-            domain: String(cString: g_quark_to_string(error.pointee.domain)),
-            code: error.pointee.code,
-            message: String(cString: error.pointee.message))
-    }
-}
-
-extension GLibError {
-    /// D-Bus's answer for an object path that does not exist (any more): gnome-keyring unexports a deleted
-    /// item, so calls on its path fail as an unknown method, object or interface.
-    var isNoSuchObject: Bool {
-        domain == "g-dbus-error-quark" && [G_DBUS_ERROR_UNKNOWN_METHOD, G_DBUS_ERROR_UNKNOWN_OBJECT, G_DBUS_ERROR_UNKNOWN_INTERFACE]
-            .map { Int32($0.rawValue) }.contains(code)
-    }
-}
-
-/// A string-keyed GHashTable that owns copies of its keys (and values, when asked).
-final class GHashTableBuilder {
-    let table: OpaquePointer
-
-    init(freeValues: Bool) {
-        table = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, freeValues ? g_free : nil)
-    }
-
-    deinit { g_hash_table_unref(table) }
-
-    func insert(_ key: String, _ value: String?) {
-        g_hash_table_insert(table, g_strdup(key), value.map { UnsafeMutableRawPointer(g_strdup($0)) } ?? nil)
     }
 }

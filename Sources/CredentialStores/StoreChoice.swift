@@ -33,10 +33,10 @@ public enum StoreChoice: String, CaseIterable, Sendable {
         let file = FileStore(directory: FileStore.defaultDirectory(environment: environment))
         switch self {
         case .file: return (file, nil)
-        case .secretService: return (try SecretServiceStore(lockDirectory: Self.lockDirectory(environment)), nil)
+        case .secretService: return (try SecretServiceStore(lockDirectory: Self.lockDirectory(environment), environment: environment), nil)
         case .auto:
             do {
-                return (try SecretServiceStore(lockDirectory: Self.lockDirectory(environment)), nil)
+                return (try SecretServiceStore(lockDirectory: Self.lockDirectory(environment), environment: environment), nil)
             } catch {
                 return (file, error)
             }

@@ -10,7 +10,9 @@ import Testing
     init() throws {
         try #require(ProcessInfo.processInfo.environment["DBUS_SESSION_BUS_ADDRESS"] != nil,
                      "run the tests inside Scripts/with-keyring.sh (make test does)")
-        store = try SecretServiceStore(lockDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("keyring-lock-\(UUID().uuidString)").path)
+        store = try SecretServiceStore(
+            lockDirectory: FileManager.default.temporaryDirectory.appendingPathComponent("keyring-lock-\(UUID().uuidString)").path,
+            environment: ProcessInfo.processInfo.environment)
     }
 
     @Test func roundTrip() async throws { try await StoreBehaviour.roundTripFindsEverySpelling(store) }
@@ -20,6 +22,6 @@ import Testing
     @Test func tokensAndPorts() async throws { try await StoreBehaviour.identityTokensAndPortsAreKeptApart(store) }
 
     @Test func autoPicksTheKeyringWhenOneAnswers() throws {
-        #expect(try StoreChoice.auto.open(environment: [:]) is SecretServiceStore)
+        #expect(try StoreChoice.auto.open(environment: ProcessInfo.processInfo.environment) is SecretServiceStore)
     }
 }

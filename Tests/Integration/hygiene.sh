@@ -708,7 +708,7 @@ keyring_faults_suite() {
   local s cause store
   # No session bus at all.
   FAULT_DIR="$WORK/faults-nobus"; FAULT_BUS=; rm -rf "$FAULT_DIR"; mkdir -p "$FAULT_DIR/run" "$FAULT_DIR/data"; chmod 700 "$FAULT_DIR/run"
-  cause='Cannot autolaunch D-Bus without X11 $DISPLAY'
+  cause="cannot connect to the session bus at unix:path=$FAULT_DIR/run/bus: No such file or directory"
   store_refused_checks "[keyring faults: no session bus, secretservice]" \
     "cannot reach a Secret Service (gnome-keyring, KeePassXC) on the session bus ($cause); $UNREACHABLE_FIX" secretservice CREDENTIAL_STORE_ERROR
   fallback_checks "[keyring faults: no session bus, auto]"

@@ -116,7 +116,7 @@ store_choice_suite() {
     env DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent XDG_DATA_HOME="$data" "$HELPER" list
   rm -rf "$data"
   expect "$s secretservice forced without a bus: one clear line" 1 \
-    'cannot reach a Secret Service (gnome-keyring, KeePassXC) on the session bus (Cannot autolaunch D-Bus without X11 $DISPLAY); start one in this session, or set DOCKER_CREDENTIAL_ACR_STORE=file to keep credentials in a private file' \
+    'cannot reach a Secret Service (gnome-keyring, KeePassXC) on the session bus (cannot connect to the session bus at unix:path=/nonexistent/bus: No such file or directory); start one in this session, or set DOCKER_CREDENTIAL_ACR_STORE=file to keep credentials in a private file' \
     "${nobus[@]}" XDG_DATA_HOME="$data" DOCKER_CREDENTIAL_ACR_STORE=secretservice bash -c 'printf %s "$1" | "$HELPER" store' _ "$(cred forced.example.com u forced-secret)"
   check "$s ... and nothing written anywhere" test ! -e "$data"
   helper erase auto.example.com >/dev/null

@@ -1,0 +1,4 @@
+#ifndef CLIBGCRYPT_SHIM_H
+#define CLIBGCRYPT_SHIM_H
+#include <gcrypt.h>
+#endif

@@ -1,0 +1,123 @@
+/// The calls of the freedesktop Secret Service API that the keyring store makes, each one D-Bus round trip.
+///
+/// Secrets travel in a `plain` session: the session bus is a local socket between the user's own
+/// processes, and the daemon that keeps the secrets trusts every process of the user anyway. An encrypted
+/// session (Diffie-Hellman, then AES) would add a key exchange to every `get` and protect nothing more.
+struct SecretService {
+    private static let name = "org.freedesktop.secrets"
+    private static let servicePath = "/org/freedesktop/secrets"
+    private static let prefix = "org.freedesktop.Secret."
+
+    private let bus: SessionBus
+    private let session: String
+    /// This run of the daemon: the bus's GUID and the daemon's unique name.
+    let daemon: String
+
+    /// Connects and opens a session: the first call that needs the service, so failing here means none
+    /// answers (the bus starts one if it knows how).
+    init(environment: [String: String]) throws(BusFailure) {
+        bus = try SessionBus(environment: environment)
+        let reply = try bus.call(Self.name, Self.servicePath, Self.prefix + "Service", "OpenSession") { message throws(BusFailure) in
+            try message.append("s", "plain")
+            try message.append("v", "s") { () throws(BusFailure) in try message.append("s", "") }
+        }
+        _ = try reply.inside("v", "s") { () throws(BusFailure) in _ = try reply.string() }
+        session = try reply.string("o")
+        daemon = bus.guid + " " + reply.sender
+    }
+
+    /// Every item whose attributes include `attributes`, unlocked and locked (their attributes may be
+    /// encrypted, so a locked collection's items may be missing from both).
+    func search(_ attributes: [String: String]) throws(BusFailure) -> (unlocked: [String], locked: [String]) {
+        let reply = try callService("SearchItems") { message throws(BusFailure) in try message.append(attributes) }
+        return (try reply.strings(), try reply.strings())
+    }
+
+    /// The secrets of the unlocked items among `paths`, by path.
+    func secrets(_ paths: [String]) throws(BusFailure) -> [String: [UInt8]] {
+        let reply = try callService("GetSecrets") { message throws(BusFailure) in
+            try message.append("a", "o") { () throws(BusFailure) in for path in paths { try message.append("o", path) } }
+            try message.append("o", session)
+        }
+        var secrets: [String: [UInt8]] = [:]
+        _ = try reply.inside("a", "{o(oayays)}") { () throws(BusFailure) in
+            while try reply.inside("e", "o(oayays)", { () throws(BusFailure) in
+                let path = try reply.string("o")
+                _ = try reply.inside("r", "oayays") { () throws(BusFailure) in
+                    _ = try reply.string("o")
+                    _ = try reply.bytes()
+                    secrets[path] = try reply.bytes()
+                    _ = try reply.string()
+                }
+            }) {}
+        }
+        return secrets
+    }
+
+    func attributes(of item: String) throws(BusFailure) -> [String: String] {
+        let reply = try property("Attributes", of: item, interface: "Item")
+        var attributes: [String: String] = [:]
+        _ = try reply.inside("v", "a{ss}") { () throws(BusFailure) in attributes = try reply.dictionary() }
+        return attributes
+    }
+
+    /// The path of the collection the `default` alias names; nil when there is none.
+    func defaultCollection() throws(BusFailure) -> String? {
+        let path = try callService("ReadAlias") { message throws(BusFailure) in try message.append("s", "default") }.string("o")
+        return path == "/" ? nil : path
+    }
+
+    func isLocked(_ collection: String) throws(BusFailure) -> Bool {
+        let reply = try property("Locked", of: collection, interface: "Collection")
+        var locked = true
+        _ = try reply.inside("v", "b") { () throws(BusFailure) in locked = try reply.bool() }
+        return locked
+    }
+
+    /// Stores a text secret in `collection`, replacing an item with exactly these attributes.
+    func createItem(in collection: String, label: String, attributes: [String: String], secret: String) throws(BusFailure) {
+        let reply = try bus.call(Self.name, collection, Self.prefix + "Collection", "CreateItem") { message throws(BusFailure) in
+            try message.append("a", "{sv}") { () throws(BusFailure) in
+                try message.append("e", "sv") { () throws(BusFailure) in
+                    try message.append("s", Self.prefix + "Item.Label")
+                    try message.append("v", "s") { () throws(BusFailure) in try message.append("s", label) }
+                }
+                try message.append("e", "sv") { () throws(BusFailure) in
+                    try message.append("s", Self.prefix + "Item.Attributes")
+                    try message.append("v", "a{ss}") { () throws(BusFailure) in try message.append(attributes) }
+                }
+            }
+            try message.append("r", "oayays") { () throws(BusFailure) in
+                try message.append("o", session)
+                try message.append([])
+                try message.append(Array(secret.utf8))
+                try message.append("s", "text/plain")
+            }
+            try message.append(true)
+        }
+        _ = try reply.string("o")
+        try Self.refusePrompt(try reply.string("o"))
+    }
+
+    func delete(_ item: String) throws(BusFailure) {
+        try Self.refusePrompt(try bus.call(Self.name, item, Self.prefix + "Item", "Delete").string("o"))
+    }
+
+    /// A prompt is a window on a desktop: none can be shown to a credential helper's caller.
+    private static func refusePrompt(_ prompt: String) throws(BusFailure) {
+        guard prompt == "/" else {
+            throw BusFailure(name: prefix + "Prompt", message: "the Secret Service asks for a confirmation that only a desktop prompt can give")
+        }
+    }
+
+    private func callService(_ member: String, _ arguments: (BusMessage) throws(BusFailure) -> Void) throws(BusFailure) -> BusMessage {
+        try bus.call(Self.name, Self.servicePath, Self.prefix + "Service", member, arguments: arguments)
+    }
+
+    private func property(_ property: String, of path: String, interface: String) throws(BusFailure) -> BusMessage {
+        try bus.call(Self.name, path, "org.freedesktop.DBus.Properties", "Get") { message throws(BusFailure) in
+            try message.append("s", Self.prefix + interface)
+            try message.append("s", property)
+        }
+    }
+}

@@ -40,9 +40,9 @@ let package = Package(
         .target(name: "HTTPClientTransport", dependencies: ["CLibCurl", "HTTPTransport", "SystemIO"]),
         // Azure AD tokens from the identity the machine has: service principal, workload identity,
         // managed identity, Azure CLI.
-        // libgcrypt's HMAC, for fingerprints of secrets in cache keys; libsystemd loads it already.
-        .systemLibrary(name: "CLibGcrypt", path: "Sources/CLibGcrypt", pkgConfig: "libgcrypt", providers: [.apt(["libgcrypt20-dev"])]),
-        .target(name: "AzureIdentity", dependencies: ["CLibGcrypt", "ErrorExplanation", "HTTPTransport", "SystemIO"]),
+        // libmd's SHA-256 (dpkg's digest library), for fingerprints of secrets kept with tokens.
+        .systemLibrary(name: "CLibMD", path: "Sources/CLibMD", pkgConfig: "libmd", providers: [.apt(["libmd-dev"])]),
+        .target(name: "AzureIdentity", dependencies: ["CLibMD", "ErrorExplanation", "HTTPTransport", "SystemIO"]),
         // OpenSSL's libcrypto: PEM and PKCS#12 (.pfx/.p12, legacy Windows exports included) and signing; engine only.
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The signed assertion of a service principal with a certificate (OpenSSL: PEM, PKCS#12, RS256); engine only.
@@ -91,7 +91,7 @@ let package = Package(
             // The functions everyday calls run are laid out together (Scripts/hot-functions.sh writes the
             // list): 1.2 MiB less peak memory, as the kernel maps 64 KiB around every page touched.
             linkerSettings: [.unsafeFlags(linking + [
-                "-Xlinker", "-no-pie",
+                "-Xlinker", "-no-pie", "-Xlinker", "--no-export-dynamic",
                 "-Xlinker", "--symbol-ordering-file=" + Context.packageDirectory + "/Sources/docker-credential-acr/hot-functions.order",
                 "-Xlinker", "--no-warn-symbol-ordering",
             ])]

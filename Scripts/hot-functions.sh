@@ -55,3 +55,5 @@ awk '!seen[$0]++' "$WORK/functions" | grep -Fxf "$WORK/defined" >"$out.tmp"
 [ "$(wc -l <"$out.tmp")" -gt 100 ] || { echo "hot-functions: only $(wc -l <"$out.tmp") functions seen; is valgrind working?" >&2; exit 1; }
 mv "$out.tmp" "$out"
 echo "hot-functions: $(wc -l <"$out") functions in ${out#"$root"/}" >&2
+# The list is no input SwiftPM tracks: the next build links the binary again only if it is gone.
+rm -f "$BUILT"

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  pkg-config libsystemd-dev libgcrypt20-dev libssl-dev libcurl4-openssl-dev  # build: sd-bus (the keyring) and libgcrypt (HMAC); OpenSSL (PEM, PKCS#12, signing) and libcurl, through pkg-config
+  pkg-config libsystemd-dev libmd-dev libssl-dev libcurl4-openssl-dev  # build: sd-bus (the keyring) and libmd (SHA-256); OpenSSL (PEM, PKCS#12, signing) and libcurl, through pkg-config
   libsecret-tools gnome-keyring dbus dbus-daemon dbus-bin dbus-user-session  # a private Secret Service
   docker-registry apache2-utils skopeo # a real registry with htpasswd, a real client
   golang-docker-credential-helpers     # Docker's own secretservice helper: the compatibility reference

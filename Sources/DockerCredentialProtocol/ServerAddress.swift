@@ -27,7 +27,7 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
 
         var rest = Substring(trimmed)
         var isPlainHTTP = false
-        if let schemeEnd = rest.firstRange(of: "://") {
+        if let schemeEnd = Self.firstSchemeSeparator(in: rest) {
             let scheme = rest[..<schemeEnd.lowerBound].lowercased()
             isPlainHTTP = scheme == "http"
             // Only a real scheme is named in the message: anything before "://" could be a pasted secret.
@@ -63,6 +63,17 @@ public struct ServerAddress: Hashable, Sendable, CustomStringConvertible {
         let authority = key.prefix { $0 != "/" }
         if authority.hasPrefix("[") { return String(authority.prefix { $0 != "]" }) + "]" }
         return String(authority.prefix { $0 != ":" })
+    }
+
+    /// The first `://`, found without `firstRange(of:)`: every `get` parses an address, and that one call
+    /// paged in 256 KiB of the string-processing library.
+    private static func firstSchemeSeparator(in text: Substring) -> Range<Substring.Index>? {
+        var start = text.startIndex
+        while let colon = text[start...].firstIndex(of: ":") {
+            if text[colon...].hasPrefix("://") { return colon..<text.index(colon, offsetBy: 3) }
+            start = text.index(after: colon)
+        }
+        return nil
     }
 
     /// RFC 3986: a letter, then letters, digits, `+`, `-` or `.`; short, as every scheme is.

@@ -17,6 +17,10 @@ struct SecretService {
     /// answers (the bus starts one if it knows how).
     init(environment: [String: String]) throws(BusFailure) {
         bus = try SessionBus(environment: environment)
+        // gnome-keyring (42 to 50 at least) registers a caller in an idle callback that a method call can
+        // overtake; OpenSession from a caller not yet registered aborts the daemon, and every other call
+        // fails. Its first call must need no registration: a property of the service, as libsecret reads.
+        _ = try Self.property("Collections", of: Self.servicePath, interface: "Service", on: bus)
         let reply = try bus.call(Self.name, Self.servicePath, Self.prefix + "Service", "OpenSession") { message throws(BusFailure) in
             try message.append("s", "plain")
             try message.append("v", "s") { () throws(BusFailure) in try message.append("s", "") }
@@ -115,8 +119,12 @@ struct SecretService {
     }
 
     private func property(_ property: String, of path: String, interface: String) throws(BusFailure) -> BusMessage {
+        try Self.property(property, of: path, interface: interface, on: bus)
+    }
+
+    private static func property(_ property: String, of path: String, interface: String, on bus: SessionBus) throws(BusFailure) -> BusMessage {
         try bus.call(Self.name, path, "org.freedesktop.DBus.Properties", "Get") { message throws(BusFailure) in
-            try message.append("s", Self.prefix + interface)
+            try message.append("s", prefix + interface)
             try message.append("s", property)
         }
     }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The heavy tests that `make stress` runs (CI too): the concurrency storm on both stores and writers killed
-# mid-write (storm.sh). Run inside Scripts/with-keyring.sh:
+# mid-write (storm.sh), a burst of short-lived keyring clients (keyring-clients.sh). Run inside
+# Scripts/with-keyring.sh:
 #
 #   Scripts/with-keyring.sh Tests/Stress/run.sh PATH/TO/docker-credential-acr
 set -uo pipefail
@@ -16,7 +17,9 @@ export PATH="$WORK/bin:$PATH"
 
 source "$here/../Integration/lib.sh"
 source "$here/storm.sh"
+source "$here/keyring-clients.sh"
 storm_suite secretservice
+keyring_clients_suite
 storm_suite file
 kill_writer_suite
 

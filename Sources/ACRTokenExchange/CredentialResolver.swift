@@ -200,12 +200,16 @@ private struct Walk {
                 // A token that cannot be kept (a locked keyring) is not worth fetching.
                 try store.checkWritable()
                 let asked = now
+                let heldDuringCheck = lock != nil
                 if lock == nil, case .serving(let folder) = resolver.policy {
                     lock = try await FileLock.acquire(exchangeLockPath(folder), until: budget.deadline)
                 }
-                // Another process may have derived it while this one waited.
-                cached = try cachedToken(key, for: source)
-                if let token = cached, rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
+                // Another process may have derived it while this one waited, unless the lock was held through
+                // the check above (handed over by the front, or taken for an earlier candidate).
+                if !heldDuringCheck, lock?.inherited != true {
+                    cached = try cachedToken(key, for: source)
+                    if let token = cached, rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
+                }
                 // Or failed to: then its cause is this one's too, and Azure is not asked again by every waiter.
                 if let lock, lock.waited, let failed = failedMeanwhile(FileLock.failure(at: lock.path, since: asked), source: source) {
                     resolution.record(stage, .used(candidate.reason))

@@ -14,11 +14,14 @@ public final class FileLock: @unchecked Sendable {
     public let path: String
     /// Whether another process held the lock when this one asked for it.
     public let waited: Bool
+    /// Whether it was handed over by the program that exec'd this one: held since before this one began.
+    public let inherited: Bool
 
-    private init(descriptor: Int32, path: String, waited: Bool) {
+    private init(descriptor: Int32, path: String, waited: Bool, inherited: Bool = false) {
         self.descriptor = descriptor
         self.path = path
         self.waited = waited
+        self.inherited = inherited
     }
 
     deinit { release() }
@@ -50,7 +53,7 @@ public final class FileLock: @unchecked Sendable {
 
     /// The same for the synchronous code of the stores.
     public static func acquireBlocking(_ path: String, until deadline: ContinuousClock.Instant) throws -> FileLock {
-        if let fd = handedOver(for: path) { return claimed(fd, path, waited: false) }
+        if let fd = handedOver(for: path) { return claimed(fd, path, waited: false, inherited: true) }
         let fd = try open(path)
         return claimed(fd, path, waited: try lock(fd, path, until: deadline))
     }
@@ -133,11 +136,11 @@ public final class FileLock: @unchecked Sendable {
     }
 
     /// The holder's pid, for the waiters that give up.
-    private static func claimed(_ fd: Int32, _ path: String, waited: Bool) -> FileLock {
+    private static func claimed(_ fd: Int32, _ path: String, waited: Bool, inherited: Bool = false) -> FileLock {
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return FileLock(descriptor: fd, path: path, waited: waited)
+        return FileLock(descriptor: fd, path: path, waited: waited, inherited: inherited)
     }
 
     private static func timedOut(_ fd: Int32, _ path: String) -> FileLockError {

@@ -31,8 +31,11 @@ struct KeyringItemIndex: Equatable {
         let lines = bytes.split(separator: UInt8(ascii: "\n"))
         guard let first = lines.first, Array(first) == Array((header + "\t" + escape(daemon)).utf8) else { return index }
         for line in lines.dropFirst() {
-            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false)
-                .map { unescape(String(decoding: $0, as: UTF8.self)) }
+            let escaped = line.contains(UInt8(ascii: "%"))
+            let fields = line.split(separator: UInt8(ascii: "\t"), omittingEmptySubsequences: false).map { field in
+                let text = String(decoding: field, as: UTF8.self)
+                return escaped ? unescape(text) : text
+            }
             guard fields.count == 3 else { return KeyringItemIndex(daemon: daemon, items: [:]) }
             index.items[fields[0]] = Entry(server: fields[1], username: fields[2])
         }
@@ -55,8 +58,7 @@ struct KeyringItemIndex: Equatable {
         return field.replacing("%", with: "%25").replacing("\t", with: "%09").replacing("\n", with: "%0A")
     }
 
-    static func unescape(_ field: String) -> String {
-        guard field.utf8.contains(UInt8(ascii: "%")) else { return field }
-        return field.replacing("%0A", with: "\n").replacing("%09", with: "\t").replacing("%25", with: "%")
+    private static func unescape(_ field: String) -> String {
+        field.replacing("%0A", with: "\n").replacing("%09", with: "\t").replacing("%25", with: "%")
     }
 }

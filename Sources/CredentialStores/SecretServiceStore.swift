@@ -17,6 +17,9 @@ import Glibc
 public final class SecretServiceStore: CredentialStore {
     private let service: SecretService
     private let lockDirectory: String
+    /// The default collection once it was seen unlocked: a `get` that renews asks up to four times, and
+    /// within one run a keyring that locks makes the next write fail anyway.
+    private var unlocked: String?
 
     static let schemaName = "io.docker.Credentials"
     static let dockerLabel = "Docker Credentials"
@@ -212,6 +215,7 @@ public final class SecretServiceStore: CredentialStore {
 
     /// The default collection's path; throws `.locked` when it is locked: lookups then look like "not found".
     private func unlockedCollection() throws(SecretServiceError) -> String {
+        if let unlocked { return unlocked }
         let collection: String?
         let locked: Bool
         do {
@@ -222,6 +226,7 @@ public final class SecretServiceStore: CredentialStore {
         }
         guard let collection else { throw .noDefaultCollection }
         if locked { throw .locked }
+        unlocked = collection
         return collection
     }
 }

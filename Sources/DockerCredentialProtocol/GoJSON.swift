@@ -16,7 +16,19 @@ enum GoJSON {
 
     static func sortedObject(_ map: [String: String]) -> String {
         // Go sorts map keys by their bytes.
-        object(map.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
+        object(map.sorted { precedesByBytes($0.key, $1.key) })
+    }
+
+    /// Compares contiguous UTF-8 directly: comparing the two `utf8` views element by element was a third
+    /// of the instructions of a 1,000-entry `list`.
+    private static func precedesByBytes(_ first: String, _ second: String) -> Bool {
+        var first = first, second = second
+        return first.withUTF8 { a in
+            second.withUTF8 { b in
+                for index in 0..<min(a.count, b.count) where a[index] != b[index] { return a[index] < b[index] }
+                return a.count < b.count
+            }
+        }
     }
 
     static func quoted(_ string: String) -> String {

@@ -27,10 +27,12 @@ let package = Package(
         .target(name: "SystemIO", dependencies: ["CProcessControl", "ErrorExplanation"]),
         // The cause and the fix of an error as two fields, which every error type of the helper gives.
         .target(name: "ErrorExplanation"),
+        // JSON from outside (Docker's input, Azure's answers, files) through JSONDecoder, behind a nesting guard.
+        .target(name: "JSONInput"),
         // Docker's credential-helper wire protocol: actions, input parsing, output bytes, sentinel errors.
-        .target(name: "DockerCredentialProtocol", dependencies: ["ErrorExplanation", "SystemIO"]),
+        .target(name: "DockerCredentialProtocol", dependencies: ["ErrorExplanation", "JSONInput", "SystemIO"]),
         // Where credentials live: the Secret Service keyring and the file store, and the choice between them.
-        .target(name: "CredentialStores", dependencies: ["CLibSystemd", "DockerCredentialProtocol", "ErrorExplanation", "SystemIO"]),
+        .target(name: "CredentialStores", dependencies: ["CLibSystemd", "DockerCredentialProtocol", "ErrorExplanation", "JSONInput", "SystemIO"]),
         // HTTP as plain values behind a protocol, and the retry policy within one time budget.
         .target(name: "HTTPTransport", dependencies: ["ErrorExplanation"]),
         // libcurl (OpenSSL flavour), and OpenSSL's TLS context for extra CAs and pinned certificates.
@@ -42,7 +44,7 @@ let package = Package(
         // managed identity, Azure CLI.
         // libmd's SHA-256 (dpkg's digest library), for fingerprints of secrets kept with tokens.
         .systemLibrary(name: "CLibMD", path: "Sources/CLibMD", pkgConfig: "libmd", providers: [.apt(["libmd-dev"])]),
-        .target(name: "AzureIdentity", dependencies: ["CLibMD", "ErrorExplanation", "HTTPTransport", "SystemIO"]),
+        .target(name: "AzureIdentity", dependencies: ["CLibMD", "ErrorExplanation", "HTTPTransport", "JSONInput", "SystemIO"]),
         // OpenSSL's libcrypto: PEM and PKCS#12 (.pfx/.p12, legacy Windows exports included) and signing; engine only.
         .systemLibrary(name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // The signed assertion of a service principal with a certificate (OpenSSL: PEM, PKCS#12, RS256); engine only.
@@ -51,7 +53,7 @@ let package = Package(
         .target(
             name: "ACRTokenExchange",
             dependencies: [
-                "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "ErrorExplanation", "HTTPTransport", "SystemIO",
+                "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "ErrorExplanation", "HTTPTransport", "JSONInput", "SystemIO",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -60,14 +62,14 @@ let package = Package(
             name: "Diagnostics",
             dependencies: [
                 "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerConfiguration", "DockerCredentialProtocol",
-                "ErrorExplanation", "HTTPTransport", "SystemIO",
+                "ErrorExplanation", "HTTPTransport", "JSONInput", "SystemIO",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // `configure`: edits Docker's config.json so that Docker uses this helper, keeping everything else in it.
         .target(name: "DockerConfiguration", dependencies: ["DockerCredentialProtocol", "ErrorExplanation", "SystemIO"]),
         // The kubelet's image credential provider exec protocol: request in, response out.
-        .target(name: "KubeletCredentialProvider", dependencies: ["ACRTokenExchange", "AzureIdentity", "DockerCredentialProtocol", "ErrorExplanation"]),
+        .target(name: "KubeletCredentialProvider", dependencies: ["ACRTokenExchange", "AzureIdentity", "DockerCredentialProtocol", "ErrorExplanation", "JSONInput"]),
         // Builds the helper from the environment and runs protocol actions with Docker's conventions.
         .target(
             name: "HelperWiring",
@@ -112,8 +114,9 @@ let package = Package(
         .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
         .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Tests/Fuzz/FuzzSupport"),
         .executableTarget(name: "ProtocolInputFuzz", dependencies: ["DockerCredentialProtocol", "FuzzSupport"], path: "Tests/Fuzz/ProtocolInputFuzz"),
-        .executableTarget(name: "TokenClaimsFuzz", dependencies: ["AzureIdentity", "FuzzSupport"], path: "Tests/Fuzz/TokenClaimsFuzz"),
+        .executableTarget(name: "TokenClaimsFuzz", dependencies: ["AzureIdentity", "FuzzSupport", "JSONInput"], path: "Tests/Fuzz/TokenClaimsFuzz"),
         .testTarget(name: "DockerCredentialProtocolTests", dependencies: ["DockerCredentialProtocol"]),
+        .testTarget(name: "JSONInputTests", dependencies: ["JSONInput"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPTransport"]),
         .testTarget(name: "AzureIdentityTests", dependencies: ["AzureIdentity", "HTTPTransport"]),
         .testTarget(name: "CredentialStoresTests", dependencies: ["CredentialStores"]),

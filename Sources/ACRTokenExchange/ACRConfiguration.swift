@@ -3,6 +3,7 @@ import CredentialStores
 import DockerCredentialProtocol
 import ErrorExplanation
 import FoundationEssentials
+import JSONInput
 import SystemIO
 
 /// Settings of the ACR token engine: the optional configuration file
@@ -149,7 +150,7 @@ public struct ACRConfiguration: Sendable {
     private mutating func apply(file bytes: [UInt8], path: String) throws(ConfigurationError) {
         let file: File
         do {
-            file = try JSONDecoder().decode(File.self, from: Data(bytes))
+            file = try JSONInput.decode(File.self, from: bytes)
         } catch {
             throw .invalid(path, "it is not valid JSON of the documented shape")
         }

@@ -1,12 +1,13 @@
-import ErrorExplanation
 import DockerCredentialProtocol
+import ErrorExplanation
 import FoundationEssentials
+import JSONInput
 
 /// The JSON of `az acr login --expose-token`: `{"accessToken": "<ACR refresh token>", "loginServer": "…"}`.
 public enum ExposedTokenImport {
     public static func parse(_ input: [UInt8]) throws(ImportError) -> Credential {
         guard input.count <= CredentialHelper.maximumInputBytes else { throw .invalid("more than 1 MiB on stdin") }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(input)) else {
+        guard let answer = try? JSONInput.decode(Answer.self, from: input) else {
             throw .invalid("stdin is not the JSON that `az acr login --expose-token` prints")
         }
         guard let token = answer.accessToken, ExposedToken.isACRRefreshToken(token) else {

@@ -1,6 +1,7 @@
 import AzureIdentity
 import FoundationEssentials
 import HTTPTransport
+import JSONInput
 
 /// ACR's `/oauth2/exchange`: an Azure AD access token in, an ACR refresh token out.
 public struct TokenExchange: Sendable {
@@ -22,7 +23,7 @@ public struct TokenExchange: Sendable {
         let body = try await answer(to: request, context: context) { status, message in
             .exchangeRefused(server, status: status, message: message)
         }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: body) else {
+        guard let answer = try? JSONInput.decode(Answer.self, from: body) else {
             throw .malformedAnswer(server, "not JSON")
         }
         guard let refresh = answer.refresh_token, !refresh.isEmpty else {
@@ -55,7 +56,7 @@ public struct TokenExchange: Sendable {
         let body = try await answer(to: request, context: context) { status, message in
             .accessTokenRefused(server, status: status, message: message)
         }
-        guard let answer = try? JSONDecoder().decode(TokenAnswer.self, from: body),
+        guard let answer = try? JSONInput.decode(TokenAnswer.self, from: body),
               let token = answer.access_token ?? answer.token, !token.isEmpty
         else {
             throw .malformedAnswer(server, "no access_token")
@@ -159,11 +160,11 @@ public enum RegistryErrors {
     }
 
     public static func code(in body: Data) -> String? {
-        (try? JSONDecoder().decode(Body.self, from: body))?.errors?.first?.code
+        (try? JSONInput.decode(Body.self, from: body))?.errors?.first?.code
     }
 
     public static func message(in body: Data) -> String? {
-        (try? JSONDecoder().decode(Body.self, from: body))?.errors?.first?.message.map(ServerText.clean)
+        (try? JSONInput.decode(Body.self, from: body))?.errors?.first?.message.map(ServerText.clean)
     }
 
     /// "client with IP '203.0.113.7' is not allowed access" → 203.0.113.7

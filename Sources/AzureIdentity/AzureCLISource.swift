@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTPTransport
+import JSONInput
 import SystemIO
 
 /// The Azure CLI's signed-in account: `az account get-access-token`. Nothing secret is put on its
@@ -40,7 +41,7 @@ public struct AzureCLISource: IdentitySource {
             }
             throw .azureCLIFailed(message.split(whereSeparator: \.isNewline).first.map(ServerText.clean) ?? "exit \(result.status)")
         }
-        guard let answer = try? JSONDecoder().decode(Answer.self, from: Data(result.stdout)) else {
+        guard let answer = try? JSONInput.decode(Answer.self, from: result.stdout) else {
             throw .azureCLIFailed("its output is not the expected JSON")
         }
         return AzureADToken(accessToken: answer.accessToken, expiresOn: answer.expires_on?.value, now: context.now())
@@ -79,7 +80,7 @@ public struct AzureCLIAccount: Sendable, Equatable {
             return .failure(NotLoggedIn(reason: "no \(path)"))
         }
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        guard let profile = try? JSONDecoder().decode(Profile.self, from: Data(bytes)) else {
+        guard let profile = try? JSONInput.decode(Profile.self, from: bytes) else {
             return .failure(NotLoggedIn(reason: "\(path) is not the profile `az` writes"))
         }
         guard let chosen = profile.subscriptions.first(where: { $0.isDefault == true }), let user = chosen.user else {

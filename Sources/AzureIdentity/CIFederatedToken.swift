@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTPTransport
+import JSONInput
 
 /// The OIDC token a CI job asks its CI service for, presented to Azure AD as the client assertion of a
 /// federated app registration. Asked for anew before every Azure AD request: these tokens live minutes,
@@ -58,7 +59,7 @@ public enum CIFederatedToken: Sendable {
         } catch {
             throw .network(source: kind.label, error)
         }
-        let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body))
+        let answer = try? JSONInput.decode(Answer.self, from: response.body)
         if response.status == 200, let token = answer?.value ?? answer?.oidcToken, !token.isEmpty { return token }
         guard response.status != 200 else { throw .unexpectedAnswer(source: kind.label, status: 200) }
         let message = answer?.message ?? answer?.error ?? String(decoding: response.body.prefix(300), as: UTF8.self)

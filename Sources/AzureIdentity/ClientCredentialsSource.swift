@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTPTransport
+import JSONInput
 import SystemIO
 
 /// A service principal or a workload identity: Azure AD's client-credentials grant at
@@ -146,7 +147,7 @@ enum AzureADAnswer {
     }
 
     static func grant(from response: HTTPResponse, source: String, now: Int64) throws(AzureIdentityError) -> Grant {
-        if response.status == 200, let success = try? JSONDecoder().decode(Success.self, from: Data(response.body)) {
+        if response.status == 200, let success = try? JSONInput.decode(Success.self, from: response.body) {
             return Grant(
                 token: AzureADToken(accessToken: success.access_token, expiresOn: success.expires_in.map { now + $0.value }, now: now),
                 refreshToken: success.refresh_token, idToken: success.id_token.flatMap(JWT.init))
@@ -156,7 +157,7 @@ enum AzureADAnswer {
 
     /// Why an answer is not a token: Azure AD's error body, else its status.
     static func failure(of response: HTTPResponse, source: String) -> AzureIdentityError {
-        guard let failure = try? JSONDecoder().decode(Failure.self, from: Data(response.body)) else {
+        guard let failure = try? JSONInput.decode(Failure.self, from: response.body) else {
             return .unexpectedAnswer(source: source, status: response.status)
         }
         return .rejected(source: source, AADError(

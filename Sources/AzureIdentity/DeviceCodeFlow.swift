@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTPTransport
+import JSONInput
 
 /// Azure AD's device authorization grant (`/oauth2/v2.0/devicecode`): a person opens a page on any
 /// device and types a short code while the helper polls the token endpoint. It needs no browser on this
@@ -45,7 +46,7 @@ public struct DeviceCodeFlow: Sendable {
             var interval: FlexibleNumber?
             var message: String?
         }
-        guard response.status == 200, let answer = try? JSONDecoder().decode(Answer.self, from: Data(response.body)) else {
+        guard response.status == 200, let answer = try? JSONInput.decode(Answer.self, from: response.body) else {
             throw AzureADAnswer.failure(of: response, source: Self.label)
         }
         return Prompt(

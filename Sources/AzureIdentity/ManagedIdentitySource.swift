@@ -1,5 +1,6 @@
 import FoundationEssentials
 import HTTPTransport
+import JSONInput
 
 /// A managed identity, from the endpoint of the Azure host this runs on, each asked as Microsoft's SDKs
 /// (MSAL) ask it. Requests never go through a proxy.
@@ -99,7 +100,7 @@ public struct ManagedIdentitySource: IdentitySource {
             response = try await send(request, retryingAlso: [], context: context)
         }
         let body = Data(response.body)
-        if response.status == 200, let answer = try? JSONDecoder().decode(Answer.self, from: body) {
+        if response.status == 200, let answer = try? JSONInput.decode(Answer.self, from: body) {
             let now = context.now()
             return AzureADToken(
                 accessToken: answer.access_token,
@@ -107,7 +108,7 @@ public struct ManagedIdentitySource: IdentitySource {
         }
         // A 200 that is not a token is a broken answer, not a refusal.
         guard response.status != 200 else { throw .unexpectedAnswer(source: kind.label, status: 200) }
-        let failure = try? JSONDecoder().decode(Failure.self, from: body)
+        let failure = try? JSONInput.decode(Failure.self, from: body)
         let message = ServerText.clean(failure?.error_description ?? failure?.message ?? failure?.error ?? "no error message")
         guard case .imds = endpoint else { throw .managedIdentityRejected(status: response.status, message: message) }
         // IMDS's answer on a VM without an identity. A user-assigned identity asked for by id that is not

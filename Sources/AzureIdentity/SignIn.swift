@@ -1,4 +1,5 @@
 import FoundationEssentials
+import JSONInput
 
 /// A person's Azure AD sign-in made with `docker-credential-acr login`: the refresh token Azure AD gave
 /// the public client, and what is needed to redeem it again. It lives as long as Azure AD honours the
@@ -35,7 +36,7 @@ public struct SignIn: Sendable, Equatable, Codable {
     }
 
     public init?(encoded: String) {
-        guard let record = try? JSONDecoder().decode(SignIn.self, from: Data(encoded.utf8)) else { return nil }
+        guard let record = try? JSONInput.decode(SignIn.self, from: encoded.utf8) else { return nil }
         self = record
     }
 }

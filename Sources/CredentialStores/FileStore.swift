@@ -1,6 +1,7 @@
-import ErrorExplanation
 import DockerCredentialProtocol
+import ErrorExplanation
 import FoundationEssentials
+import JSONInput
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -101,7 +102,7 @@ public struct FileStore: CredentialStore {
     private func read<Contents: VersionedFile>(_ type: Contents.Type, from path: String) throws -> Contents? {
         guard let bytes = try PrivateFile.read(path) else { return nil }
         do {
-            let contents = try JSONDecoder().decode(Contents.self, from: Data(bytes))
+            let contents = try JSONInput.decode(Contents.self, from: bytes)
             guard contents.version == 1 else { throw FileStoreError.unsupportedVersion(path, contents.version) }
             return contents
         } catch let error as FileStoreError {

@@ -1,6 +1,7 @@
-import ErrorExplanation
 import DockerCredentialProtocol
+import ErrorExplanation
 import FoundationEssentials
+import JSONInput
 import SystemIO
 
 /// The parts of Docker's `config.json` that decide where a registry's credentials come from.
@@ -28,7 +29,7 @@ public struct DockerConfigFile: Sendable {
     public let credHelpers: [String: String]
 
     public init(path: String, contents bytes: [UInt8]) throws(DockerConfigError) {
-        guard let contents = try? JSONDecoder().decode(Contents.self, from: Data(bytes)) else {
+        guard let contents = try? JSONInput.decode(Contents.self, from: bytes) else {
             throw .invalid(path)
         }
         self.path = path

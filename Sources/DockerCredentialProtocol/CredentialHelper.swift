@@ -1,4 +1,5 @@
 import FoundationEssentials
+import JSONInput
 
 /// Runs the actions of Docker's credential-helper protocol against a store: parses the input Docker
 /// sends, answers in the bytes it expects.
@@ -84,7 +85,7 @@ public struct CredentialHelper {
         guard !text.trimmingASCIIWhitespace().isEmpty else { throw .invalidJSON("stdin is empty") }
         let request: StoreRequest
         do {
-            request = try JSONDecoder().decode(StoreRequest.self, from: Data(text.utf8))
+            request = try JSONInput.decode(StoreRequest.self, from: text.utf8)
         } catch let DecodingError.typeMismatch(_, context) {
             // Name the field, never echo the value: it may be the secret.
             if let field = context.codingPath.first?.stringValue {

@@ -1,6 +1,7 @@
 import ACRTokenExchange
 import AzureIdentity
 import FoundationEssentials
+import JSONInput
 import SystemIO
 
 /// An AKS node's `/etc/kubernetes/azure.json` (cloud-provider-azure's configuration), read by the kubelet
@@ -38,7 +39,7 @@ public struct AKSNodeConfiguration: Sendable, Equatable {
             throw .unreadable(path, error.cause)
         }
         guard let bytes else { return nil }
-        guard let file = try? JSONDecoder().decode(File.self, from: Data(bytes)) else { throw .notJSON(path) }
+        guard let file = try? JSONInput.decode(File.self, from: bytes) else { throw .notJSON(path) }
         func value(_ text: String?) -> String? { text.flatMap { $0.isEmpty ? nil : $0 } }
         return AKSNodeConfiguration(
             tenantID: value(file.tenantId), aadClientID: value(file.aadClientId), aadClientSecret: value(file.aadClientSecret),

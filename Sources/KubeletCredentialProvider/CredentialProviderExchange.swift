@@ -1,5 +1,6 @@
 import ErrorExplanation
 import FoundationEssentials
+import JSONInput
 
 /// The kubelet's image credential provider exec protocol (`credentialprovider.kubelet.k8s.io`): the
 /// kubelet writes a `CredentialProviderRequest` naming one image to stdin and reads a
@@ -26,7 +27,7 @@ public struct CredentialProviderRequest: Sendable, Equatable {
     }
 
     public init(json bytes: [UInt8]) throws(KubeletPluginError) {
-        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(bytes)) else { throw .notJSON }
+        guard let wire = try? JSONInput.decode(Wire.self, from: bytes) else { throw .notJSON }
         guard wire.kind == "CredentialProviderRequest" else { throw .wrongKind(wire.kind ?? "none") }
         guard let version = wire.apiVersion, Self.apiVersions.contains(version) else {
             throw .unsupportedVersion(wire.apiVersion ?? "none")

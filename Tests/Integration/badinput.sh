@@ -123,6 +123,7 @@ bi_trim() { # bi_trim TEXT : TEXT without surrounding whitespace (in BI_TRIMMED)
 # - a raw NUL byte is invalid JSON (RFC 8259), not a bad server URL nor a credential (a trailing comma is
 #   not in the table: FoundationEssentials' decoder accepts it, which loses nothing);
 # - JSON null is valid JSON that is not an object;
+# - JSON nested deeper than JSONDecoder's 512 levels is refused as not JSON;
 # - get and erase of something that cannot be a host name (JSON, quotes, a backslash) refuse it as a
 #   malformed host instead of answering "not found" or erasing nothing, and never echo a part of it.
 BI_INPUTS=(
@@ -154,6 +155,8 @@ BI_INPUTS=(
   'Secret a number|{"ServerURL":"keep.example.com","Username":"x","Secret":12345}|type:Secret|host|host'
   'Secret an object|{"ServerURL":"keep.example.com","Username":"x","Secret":{"value":"leak-11"}}|type:Secret|host|host'
   'a JSON array|["keep.example.com","x","leak-12"]|not-object|host|host'
+  'arrays 513 deep, unclosed (JSONDecoder trapped on it)|@513x[@|not-json|host|host'
+  'arrays 600 deep|@600x[@@600x]@|not-json|host|host'
   'a JSON number|12345|not-object|nf|ok'
   'a JSON string|"leak-13.example.com"|not-object|host|host'
   'JSON null|null|not-object|nf|ok'

@@ -1,6 +1,7 @@
 import AzureIdentity
 import Foundation
 import FuzzSupport
+import JSONInput
 
 /// The JWT and claims parser, which reads tokens from Azure AD, ACR, the store and Docker's input, and
 /// the sign-in record kept in the store. Properties: nothing crashes on any text; the claims reader reads
@@ -10,9 +11,13 @@ func fuzzOne(_ bytes: [UInt8]) {
     // What both the reader and JSONDecoder accept, they read alike; what JSONSerialization (which checks
     // every value) accepts, the reader accepts. Both stop at a NUL byte (`8\0garbage`). JSONDecoder is both
     // laxer (it checks nothing in a value it skips, the second of two equal names) and stricter (it refuses
-    // `0e7`, though not `0e+7`); AzureIdentityTests hold the reader to the grammar's refusals.
-    if let claims = ClaimValue(json: bytes) {
-        let reference = try? JSONDecoder().decode(ClaimValue.self, from: Data(bytes))
+    // `0e7`, though not `0e+7`); AzureIdentityTests hold the reader to the grammar's refusals. Foundation
+    // traps on some input nested deeper than its limit (see JSONInput), which both refuse: not compared.
+    let comparable = JSONInput.isWithinDepth(bytes)
+    if !comparable {
+        require(ClaimValue(json: bytes) == nil, "the claims reader read JSON nested deeper than JSONDecoder's limit")
+    } else if let claims = ClaimValue(json: bytes) {
+        let reference = try? JSONInput.decode(ClaimValue.self, from: bytes)
         require(reference == nil || reference == claims, "the claims reader and JSONDecoder disagree")
     } else if !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil {
         require((try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) == nil,
@@ -25,7 +30,9 @@ func fuzzOne(_ bytes: [UInt8]) {
     _ = SignIn(encoded: text)
     require(Base64URL.decode(Base64URL.encode(bytes)) == bytes, "base64url does not round-trip")
     let token = "eyJhbGciOiJSUzI1NiJ9." + Base64URL.encode(bytes) + ".c2lnbmF0dXJl"
-    let isObject = (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) is [String: Any]
+    // JSONSerialization reads `{\0}` as an object; a NUL byte is no JSON, and the reader refuses it.
+    let isObject = comparable && !bytes.contains(0)
+        && (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) is [String: Any]
     if isObject, String(validating: bytes, as: UTF8.self) != nil {
         require(JWT(token) != nil, "a JSON object payload was not read as claims")
     }

@@ -35,9 +35,9 @@ let package = Package(
         .target(name: "CredentialStores", dependencies: ["CLibSystemd", "DockerCredentialProtocol", "ErrorExplanation", "JSONInput", "SystemIO"]),
         // HTTP as plain values behind a protocol, and the retry policy within one time budget.
         .target(name: "HTTPTransport", dependencies: ["ErrorExplanation"]),
-        // libcurl (OpenSSL flavour), and OpenSSL's TLS context for extra CAs and pinned certificates.
-        .systemLibrary(
-            name: "CLibCurl", path: "Sources/CLibCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev", "libssl-dev"])]),
+        // libcurl (OpenSSL flavour, Debian's libcurl4-openssl-dev), opened with dlopen while the engine
+        // starts; OpenSSL (libssl-dev), linked, for the TLS context's extra CAs and pinned certificates.
+        .target(name: "CLibCurl", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
         // The protocol over libcurl; linked into the engine binary only.
         .target(name: "HTTPClientTransport", dependencies: ["CLibCurl", "HTTPTransport", "SystemIO"]),
         // Azure AD tokens from the identity the machine has: service principal, workload identity,

@@ -73,6 +73,13 @@ mkdir -p "$work/src/debian"
 printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$name" "$name" >"$work/src/debian/control"
 depends=$(cd "$work/src" && dpkg-shlibdeps -O -e"$root/usr/bin/$name" -e"$root/usr/libexec/$name/$name-engine" 2>/dev/null |
   sed -n 's/^shlibs:Depends=//p')
+# libcurl is opened with dlopen (Sources/CLibCurl), which dpkg-shlibdeps cannot see: the dependency its
+# package declares for libcurl.so.4 in its shlibs file.
+curl_package=$(dpkg-query -S "$(readlink -f "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')")" | cut -d: -f1)
+curl_depends=$(awk '$1 == "libcurl" && $2 == "4" { $1 = $2 = ""; sub(/^ +/, ""); print; exit }' \
+  "$(dpkg-query --control-path "$curl_package" shlibs)")
+[ -n "$curl_depends" ] || { echo "package.sh: no shlibs entry for libcurl.so.4 (package $curl_package)" >&2; exit 1; }
+depends="$depends, $curl_depends"
 mkdir -p "$root/DEBIAN"
 cat >"$root/DEBIAN/control" <<CONTROL
 Package: $name

@@ -1,14 +1,16 @@
 import CLibCurl
 import HTTPTransport
+import Synchronization
 import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `HTTPTransport` over libcurl (OpenSSL flavour), linked into the engine binary only: the binary that
-/// answers from the cache carries no HTTP at all. libcurl brings what token requests need without the
-/// engine carrying an HTTP and TLS stack of its own: proxies with CONNECT and the status that refused it,
-/// the system's CAs, connections and TLS sessions kept for the next request to the same host.
+/// `HTTPTransport` over libcurl (OpenSSL flavour), loaded by the engine binary only, with dlopen (see
+/// CLibCurl): the binary that answers from the cache carries no HTTP at all. libcurl brings what token
+/// requests need without the engine carrying an HTTP and TLS stack of its own: proxies with CONNECT and
+/// the status that refused it, the system's CAs, connections and TLS sessions kept for the next request
+/// to the same host.
 ///
 /// Token requests carry secrets, so the transport follows no redirect (`RequestBudget` turns a 3xx into an
 /// error), decompresses nothing, reads no proxy variable behind `ProxySettings`' back, and bounds each
@@ -33,6 +35,12 @@ public struct CurlTransport: HTTPTransport {
         proxies = (try? given.get()) ?? ProxySettings(httpsProxy: nil, httpProxy: nil, noProxy: [])
         proxyProblem = if case .failure(let error) = given { error } else { nil }
         self.trust = LazyTrust(trust)
+    }
+
+    /// Starts loading libcurl on a thread of its own, for a process that will make requests: the first
+    /// request then finds it loaded (or waits for the rest).
+    public static func preload() {
+        clibcurl_preload()
     }
 
     public func send(_ request: HTTPRequest, timeout: Duration) async throws(HTTPTransportError) -> HTTPResponse {
@@ -86,12 +94,13 @@ final class Exchange: @unchecked Sendable {
 
     private func perform() -> Result<HTTPResponse, HTTPTransportError> {
         let host = HTTPRequest.origin(of: request.url)
-        guard let handle = curl_easy_init() else { return .failure(.connectionFailed(host: host, reason: "libcurl could not start")) }
-        defer { curl_easy_cleanup(handle) }
+        if let missing = clibcurl_load() { return .failure(.clientMissing(String(cString: missing))) }
+        guard let handle = clibcurl_easy_init() else { return .failure(.connectionFailed(host: host, reason: "libcurl could not start")) }
+        defer { clibcurl_easy_cleanup(handle) }
         var list: UnsafeMutablePointer<curl_slist>?
         // curl sends `Expect: 100-continue` before larger bodies, a round trip token endpoints do not need.
-        for line in request.headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] { list = curl_slist_append(list, line) }
-        defer { curl_slist_free_all(list) }
+        for line in request.headers.map({ "\($0.0): \($0.1)" }) + ["Expect:"] { list = clibcurl_slist_append(list, line) }
+        defer { clibcurl_slist_free_all(list) }
         var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let me = Unmanaged.passUnretained(self).toOpaque()
         let tlsContext = Unmanaged.passUnretained(tls).toOpaque()
@@ -141,7 +150,7 @@ final class Exchange: @unchecked Sendable {
                 Unmanaged<Exchange>.fromOpaque(exchange!).takeUnretainedValue().bodyPart(UnsafeRawBufferPointer(start: bytes, count: size * count))
             }
             clibcurl_set_pointer(handle, CURLOPT_WRITEDATA, me)
-            return curl_easy_perform(handle)
+            return clibcurl_easy_perform(handle)
         }
         guard code == CURLE_OK else {
             return .failure(failure(code, handle: handle, text: String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), host: host))
@@ -179,7 +188,7 @@ final class Exchange: @unchecked Sendable {
         clibcurl_get_long(handle, CURLINFO_HTTP_CONNECTCODE, &connectStatus)
         var osError = 0
         clibcurl_get_long(handle, CURLINFO_OS_ERRNO, &osError)
-        let detail = text.isEmpty ? String(cString: curl_easy_strerror(code)) : text
+        let detail = text.isEmpty ? String(cString: clibcurl_easy_strerror(code)) : text
         if let presented = tls.presented { return .unexpectedCertificate(host: host, presented: presented) }
         if let proxy, connectStatus != 0, !(200...299).contains(connectStatus) {
             return .proxyRefused(proxy: proxy.description, host: host, reason: Self.refusal(connectStatus, proxy: proxy))
@@ -238,22 +247,33 @@ final class Exchange: @unchecked Sendable {
     }
 }
 
-/// Connections, TLS sessions and name lookups kept across the requests of one process: the exchange
-/// that follows an Azure AD request to the same host reuses its connection, as a browser would.
+/// Connections, TLS sessions and name lookups kept across the requests of one transport: the exchange
+/// that follows an Azure AD request to the same host reuses its connection, as a browser would. Made at
+/// the first request, when libcurl is loaded.
 final class ConnectionShare: @unchecked Sendable {
-    let handle: UnsafeMutableRawPointer?
     /// One mutex per kind of shared data: libcurl may hold one while it takes another.
     private let locks: UnsafeMutablePointer<pthread_mutex_t>
+    private let made = Mutex<SharedHandle?>(nil)
 
-    private static let initialised: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+    /// A share handle: curl serialises its use through `locks`.
+    struct SharedHandle: @unchecked Sendable { let pointer: UnsafeMutableRawPointer? }
 
     init() {
-        _ = Self.initialised
         let count = Int(CURL_LOCK_DATA_LAST.rawValue)
         locks = .allocate(capacity: count)
         for index in 0..<count { pthread_mutex_init(locks + index, nil) }
-        handle = curl_share_init()
-        guard let handle else { return }
+    }
+
+    /// Nil when libcurl made none: each request then keeps its connection to itself.
+    var handle: UnsafeMutableRawPointer? {
+        made.withLock { made in
+            if made == nil { made = SharedHandle(pointer: Self.make(locks)) }
+            return made!
+        }.pointer
+    }
+
+    private static func make(_ locks: UnsafeMutablePointer<pthread_mutex_t>) -> UnsafeMutableRawPointer? {
+        guard let handle = clibcurl_share_init() else { return nil }
         for data in [CURL_LOCK_DATA_CONNECT, CURL_LOCK_DATA_SSL_SESSION, CURL_LOCK_DATA_DNS] {
             clibcurl_share_long(handle, CURLSHOPT_SHARE, Int(data.rawValue))
         }
@@ -263,5 +283,6 @@ final class ConnectionShare: @unchecked Sendable {
         }, { _, data, locks in
             pthread_mutex_unlock(locks!.assumingMemoryBound(to: pthread_mutex_t.self) + Int(data.rawValue))
         })
+        return handle
     }
 }

@@ -81,6 +81,8 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
     /// The first attempt of a probe got no answer (`RequestBudget.send(probe:)`).
     /// `cause` is what the attempt met (a refused connection, a timeout).
     case noAnswerToProbe(cause: String)
+    /// The HTTP library (libcurl) cannot be loaded: `reason` is the loader's.
+    case clientMissing(String)
 
     /// Where the transport knows the fix; otherwise the callers give one for what the request was for.
     public var fix: String? {
@@ -96,6 +98,7 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
             "check HTTPS_PROXY (user and password as http://user:password@proxy:port), or add the host to NO_PROXY if it must be reached directly"
         case .unusableProxy(let error): error.fix
         case .responseTooLarge: "check that the address is the token endpoint and not a web page or a proxy's"
+        case .clientMissing: "install libcurl's OpenSSL flavour (Debian and Ubuntu: apt-get install libcurl4), or reinstall the package"
         default: nil
         }
     }
@@ -103,7 +106,7 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
     /// Failures that another attempt cannot cure: reported at once, never retried.
     public var isFinal: Bool {
         switch self {
-        case .invalidURL, .tlsFailed, .unexpectedCertificate, .responseTooLarge, .redirected, .unusableCABundle, .proxyRefused, .unusableProxy: true
+        case .invalidURL, .tlsFailed, .unexpectedCertificate, .responseTooLarge, .redirected, .unusableCABundle, .proxyRefused, .unusableProxy, .clientMissing: true
         case .connectionFailed, .timedOut, .bodyStalled, .noAnswerToProbe: false
         }
     }
@@ -124,6 +127,7 @@ public enum HTTPTransportError: ExplainedError, Equatable, Sendable {
         case .unusableCABundle(let source, let path): "the CA bundle \(path) (from \(source)) cannot be read as PEM certificates"
         case .proxyRefused(let proxy, let host, let reason): "the proxy \(proxy) would not take the request to \(host): \(reason)"
         case .unusableProxy(let error): error.cause
+        case .clientMissing(let reason): "the HTTP library cannot be loaded: \(reason)"
         }
     }
 }
@@ -136,19 +140,21 @@ public enum FormEncoding {
     }
 
     public static func escape(_ text: String) -> String {
-        var out = ""
+        // Bytes in, bytes out: appending scalars to a String cost ~450 instructions a byte, and a request
+        // carries a token of a few KiB.
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
                  UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "*"), UInt8(ascii: "-"), UInt8(ascii: "."),
                  UInt8(ascii: "_"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            case UInt8(ascii: " "): out += "+"
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                out += "%" + (hex.count == 1 ? "0" + hex : hex)
+                out.append(byte)
+            case UInt8(ascii: " "): out.append(UInt8(ascii: "+"))
+            default: out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -63,8 +63,10 @@ struct DockerCredentialACR: AsyncParsableCommand {
     /// instructions (callgrind). Anything else, including `--help` and usage errors, goes through it.
     static func main() async {
         ProcessHardening.forbidDumps()
-        FileLock.takeHandedOver()
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // The commands that reach Azure in nearly every run load libcurl while they read the stores.
+        if arguments == ["get"] || arguments.first == "kubelet" { CurlTransport.preload() }
+        FileLock.takeHandedOver()
         // Docker always names an action; without one, this is a usage error as in Docker's own helpers,
         // not a request for help (`--help` is one).
         if arguments.isEmpty {

@@ -446,6 +446,18 @@ acr_two_binaries_suite() { # docker-credential-acr answers from the stores and t
   check "$s the front binary links no HTTP client, TLS, cryptography or argument parser" \
     bash -c "! nm '$HELPER' | grep -qE 'AsyncHTTPClient|NIOCore|CCryptoBoringSSL|ArgumentParser'"
   expect "$s subcommands go to the engine, named after the front" 0 "$VERSION_TEXT" "$HELPER" --version
+  local engine curl_library
+  engine="$(dirname "$HELPER")/docker-credential-acr-engine"
+  curl_library=$(readlink -f "$(ldconfig -p | awk '/libcurl\.so\.4 /{print $NF; exit}')")
+  # libcurl and its 40-odd libraries load on a thread of their own, while the engine reads the store.
+  check "$s the engine opens libcurl at run time, it does not link it" bash -c "! readelf -d '$engine' | grep -q libcurl"
+  # A mount namespace of its own (unshare -r: no root needed) where libcurl.so.4 is an empty file.
+  printf '%s' "$REG" | acr_env "${SP[@]}" -- unshare -rm sh -c 'mount --bind /dev/null "$0" && exec "$1" get' \
+    "$curl_library" "$HELPER" >"$WORK/no-curl" 2>&1
+  local rc=$?
+  check "$s without libcurl a new token fails, saying which library and how to install it" bash -c "
+    [ $rc = 1 ] && grep -q 'the HTTP library cannot be loaded: .*libcurl.so.4' '$WORK/no-curl' &&
+    grep -q 'apt-get install libcurl4' '$WORK/no-curl'"
   local prefix="$WORK/prefix"
   mkdir -p "$prefix/bin" "$prefix/libexec/docker-credential-acr"
   cp "$HELPER" "$prefix/bin/"; cp "$(dirname "$HELPER")/docker-credential-acr-engine" "$prefix/libexec/docker-credential-acr/"

@@ -24,6 +24,9 @@ fi
 
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$deb" >"$WORK/apt.log" 2>&1
 check "$s apt-get install ./$(basename "$deb")" dpkg -s docker-credential-acr
+# The engine opens libcurl at run time, so dpkg-shlibdeps cannot see it: the package must name it itself.
+check "$s the package depends on libcurl4, which the engine loads at run time" \
+  bash -c "dpkg -s docker-credential-acr | grep -q '^Depends:.*libcurl4 (>= '"
 files=$(dpkg -L docker-credential-acr | while read -r path; do [ -f "$path" ] && echo "$path"; done)
 # Only the installed helper: no build folder, no test folder on PATH.
 DOCKER_DIR=$(dirname "$(command -v docker)")

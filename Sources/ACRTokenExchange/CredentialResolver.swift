@@ -303,9 +303,12 @@ private struct Walk {
 
     /// Writes what the walk caches, waiting for a store's lock no longer than the budget: a lock held
     /// elsewhere, or a store that fails now, costs the cache entry, not the answer.
+    /// The registry's ACR token first, then the renewal's lock goes: the processes waiting for it answer
+    /// while the Azure AD token is saved.
     func flush() {
         FileLock.$budgetDeadline.withValue(budget.deadline) {
-            for (key, token) in pending {
+            let registryFirst = pending.filter { $0.key.kind == .acrRefreshToken } + pending.filter { $0.key.kind != .acrRefreshToken }
+            for (key, token) in registryFirst {
                 do {
                     try store.saveToken(token, for: key)
                 } catch {
@@ -313,6 +316,7 @@ private struct Walk {
                         "server": "\(server)", "kind": "\(key.kind.rawValue)", "cause": "\(Explanation(error).cause)",
                     ])
                 }
+                if key.kind == .acrRefreshToken { lock?.release() }
             }
         }
     }

@@ -75,13 +75,14 @@ final class Clock: @unchecked Sendable {
     static let imds = ["DOCKER_CREDENTIAL_ACR_IMDS_ENDPOINT": "http://127.0.0.1:9/metadata/identity/oauth2/token", "PATH": "/nonexistent"]
 
     func resolver(
-        _ environment: [String: String], _ azure: ScriptedAzure, policy: ResolutionPolicy? = nil, configuration: ACRConfiguration = ACRConfiguration()
+        _ environment: [String: String], _ azure: ScriptedAzure, policy: ResolutionPolicy? = nil, configuration: ACRConfiguration = ACRConfiguration(),
+        store: (any CredentialAndTokenStore)? = nil
     ) -> CredentialResolver {
         let clock = clock
         var configuration = configuration
         configuration.endpoints[server.name] = "http://127.0.0.1:9/acr"
         return CredentialResolver(
-            store: store, configuration: configuration, environment: environment.merging(["AZURE_AUTHORITY_HOST": "http://127.0.0.1:9/"]) { $1 },
+            store: store ?? self.store, configuration: configuration, environment: environment.merging(["AZURE_AUTHORITY_HOST": "http://127.0.0.1:9/"]) { $1 },
             connection: AzureConnection(transport: azure, signer: NoSigner()), now: { clock.seconds }, isAzureVM: false,
             policy: policy ?? .serving(lockDirectory: folder + "/locks"), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     }
@@ -200,6 +201,14 @@ final class Clock: @unchecked Sendable {
         #expect(azure.count("aad") == 1 && azure.count("exchange") == 1)
     }
 
+    /// Waiters of a renewal need the registry's token only: the lock goes before the Azure AD token is saved.
+    @Test func theRenewalLockIsReleasedOnceTheRegistryTokenIsSaved() async throws {
+        let watching = LockWatchingStore(store: store, lockPath: folder + "/locks/exchange-\(server.name).lock")
+        let resolution = try await resolver(Self.sp, azure(), store: watching).resolve(server, storedAt: nil)
+        #expect(derived(resolution)?.origin == .exchange)
+        #expect(watching.saves == [.acrRefreshToken: false, .azureADToken: true], "lock free at each save")
+    }
+
     @Test func anExpiredStoredTokenIsPassedOver() async throws {
         let expired = ScriptedAzure.jwt(["exp": clock.seconds - 10])
         try store.save(Credential(serverURL: server.name, username: LoginServer.tokenUsername, secret: expired), for: ServerAddress(server.name))
@@ -235,4 +244,32 @@ final class Clock: @unchecked Sendable {
         #expect(!print.contains("s3cr3t") && print != Fingerprint.make(Array("s3cr3t".utf8)), "salted")
         #expect(Fingerprint.matches(nil, nil) && !Fingerprint.matches(nil, [1]) && !Fingerprint.matches(print, nil))
     }
+}
+
+/// A file store that notes, at each token it saves, whether the renewal lock at `lockPath` was free.
+final class LockWatchingStore: CredentialStore, TokenCache, @unchecked Sendable {
+    let store: FileStore
+    let lockPath: String
+    private(set) var saves: [TokenKey.Kind: Bool] = [:]
+
+    init(store: FileStore, lockPath: String) {
+        self.store = store
+        self.lockPath = lockPath
+    }
+
+    func saveToken(_ token: CachedToken, for key: TokenKey) throws {
+        let lock = try FileLock.acquireIfFree(lockPath)
+        saves[key.kind] = lock != nil
+        lock?.release()
+        try store.saveToken(token, for: key)
+    }
+
+    func credential(for server: ServerAddress) async throws -> Credential? { try await store.credential(for: server) }
+    func save(_ credential: Credential, for server: ServerAddress) throws { try store.save(credential, for: server) }
+    func remove(_ server: ServerAddress) throws -> Bool { try store.remove(server) }
+    func allUsernames() throws -> [String: String] { try store.allUsernames() }
+    func cachedToken(for key: TokenKey) throws -> CachedToken? { try store.cachedToken(for: key) }
+    func removeTokens(_ selector: TokenSelector) throws { try store.removeTokens(selector) }
+    func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] { try store.allCachedTokens() }
+    func checkWritable() throws { try store.checkWritable() }
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The heavy tests that `make stress` runs (CI too): the concurrency storm on both stores and writers killed
-# mid-write (storm.sh), a burst of short-lived keyring clients (keyring-clients.sh). Run inside
+# mid-write (storm.sh), a burst of short-lived keyring clients (keyring-clients.sh), engines that exit
+# while libcurl loads (engine-exit.sh). Run inside
 # Scripts/with-keyring.sh:
 #
 #   Scripts/with-keyring.sh Tests/Stress/run.sh PATH/TO/docker-credential-acr
@@ -18,10 +19,13 @@ export PATH="$WORK/bin:$PATH"
 source "$here/../Integration/lib.sh"
 source "$here/storm.sh"
 source "$here/keyring-clients.sh"
+source "$here/../Integration/acr.sh"
+source "$here/engine-exit.sh"
 storm_suite secretservice
 keyring_clients_suite
 storm_suite file
 kill_writer_suite
+engine_exit_suite
 
 echo "$PASSED passed, $FAILED failed"
 [ "$FAILED" = 0 ]

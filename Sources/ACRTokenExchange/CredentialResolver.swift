@@ -302,9 +302,9 @@ private struct Walk {
     }
 
     /// Writes what the walk caches, waiting for a store's lock no longer than the budget: a lock held
-    /// elsewhere, or a store that fails now, costs the cache entry, not the answer.
-    /// The registry's ACR token first, then the renewal's lock goes: the processes waiting for it answer
-    /// while the Azure AD token is saved.
+    /// elsewhere, or a store that fails now, costs the cache entry, not the answer. The registry's ACR
+    /// token goes first, then the renewal's lock: the processes waiting for it answer while the Azure AD
+    /// token is saved.
     func flush() {
         FileLock.$budgetDeadline.withValue(budget.deadline) {
             let registryFirst = pending.filter { $0.key.kind == .acrRefreshToken } + pending.filter { $0.key.kind != .acrRefreshToken }

@@ -59,18 +59,19 @@ static void *preload(void *unused) {
 }
 
 /* exit() must not run OpenSSL's clean-up while the loader thread is still initialising OpenSSL: an engine
-   that answered from the cache at once died of SIGSEGV about once in 300 runs (CRYPTO_THREAD_unlock of a
+   that answered from the cache at once died of SIGSEGV about once in 100 runs (CRYPTO_THREAD_unlock of a
    lock the clean-up had freed). Exit waits for the load first; exit handlers run last registered first,
    so OpenSSL registers its clean-up before this wait is. Any option does it (0 returns at once); the
    error strings are what curl_global_init would load next, on the loader's time instead. */
 static void finish_loading(void) {
-    pthread_once(&once, load);
+    (void)clibcurl_load();
 }
 
 void clibcurl_preload(void) {
     pthread_t thread;
     pthread_attr_t attributes;
-    if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL) != 1 || atexit(finish_loading) != 0 || pthread_attr_init(&attributes) != 0) return;
+    if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CRYPTO_STRINGS, NULL) != 1 || atexit(finish_loading) != 0) return;
+    if (pthread_attr_init(&attributes) != 0) return;
     pthread_attr_setdetachstate(&attributes, PTHREAD_CREATE_DETACHED);
     /* Without a thread the first request loads it: later, not wrong. */
     (void)pthread_create(&thread, &attributes, preload, NULL);

@@ -448,7 +448,7 @@ acr_two_binaries_suite() { # docker-credential-acr answers from the stores and t
   expect "$s subcommands go to the engine, named after the front" 0 "$VERSION_TEXT" "$HELPER" --version
   local engine curl_library
   engine="$(dirname "$HELPER")/docker-credential-acr-engine"
-  curl_library=$(readlink -f "$(ldconfig -p | awk '/libcurl\.so\.4 /{print $NF; exit}')")
+  curl_library=$(readlink -f "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')")
   # libcurl and its 40-odd libraries load on a thread of their own, while the engine reads the store.
   check "$s the engine opens libcurl at run time, it does not link it" bash -c "! readelf -d '$engine' | grep -q libcurl"
   # A mount namespace of its own (unshare -r: no root needed) where libcurl.so.4 is an empty file.

@@ -4,7 +4,7 @@
 ENGINE_EXIT_RUNS=${ENGINE_EXIT_RUNS:-500}
 
 engine_exit_suite() {
-  local s="[engine exit]" request failures=0 i
+  local s="[engine exit]" request i
   emulator_start >/dev/null
   export DOCKER_CREDENTIAL_ACR_STORE=file
   printf '%s' "$REG" | acr_env "${SP[@]}" -- "$HELPER" get >/dev/null

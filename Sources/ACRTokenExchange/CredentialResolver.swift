@@ -51,6 +51,7 @@ public struct CredentialResolver {
     public func resolve(_ server: LoginServer, storedAt address: ServerAddress?, pinned: IdentityKind? = nil) async throws(NetworkNeeded) -> Resolution {
         var walk = Walk(resolver: self, resolution: Resolution(server: server), budget: RequestBudget(total: configuration.timeout))
         defer { walk.flush() }
+        walk.takeTurn()
         try await walk.run(address: address, pinned: pinned)
         return walk.resolution
     }
@@ -60,6 +61,7 @@ public struct CredentialResolver {
     public func resolve(_ server: LoginServer, using source: any IdentitySource, because reason: String) async throws(NetworkNeeded) -> Resolution {
         var walk = Walk(resolver: self, resolution: Resolution(server: server), budget: RequestBudget(total: configuration.timeout))
         defer { walk.flush() }
+        walk.takeTurn()
         let candidate = IdentityCandidate(kind: source.kind, source: source, reason: reason, pinned: true)
         _ = try await walk.tryCandidate(candidate, settings: IdentitySettings(kind: source.kind, tenant: source.tenant))
         return walk.resolution
@@ -69,16 +71,23 @@ public struct CredentialResolver {
 }
 
 /// One resolution in progress.
-private struct Walk {
+struct Walk {
     let resolver: CredentialResolver
     var resolution: Resolution
     var lock: FileLock?
+    /// Whether another process was renewing when this walk began: the cache it reads may change under it.
+    var renewalSeen = false
+    /// What the store was found not to hold: noted by a front that held the lock through its reads, and
+    /// handed with the lock to the engine, which does not ask again.
+    var misses = StoreMisses()
+    /// The Azure AD token the front found cached, passed on with the lock (`CachedToken.handoff`).
+    var handedAzureAD: [UInt8] = []
     /// The time the whole walk may spend on the network and on waiting for the lock.
     let budget: RequestBudget
     /// A cached token due for renewal whose renewal did not work out: served if nothing better comes.
     var fallback: CachedToken?
-    /// What the walk caches, written once the network is done (`flush`), so that waiting for a store's
-    /// writer lock never eats the time of a request.
+    /// What the walk caches, written while a request is on the network (`saveKept`) or once the network
+    /// is done (`flush`), so that waiting for a store's writer lock never eats the time of a request.
     var pending: [(key: TokenKey, token: CachedToken)] = []
 
     var server: LoginServer { resolution.server }
@@ -91,7 +100,8 @@ private struct Walk {
         if let address {
             let stored: Credential?
             do {
-                stored = try await store.credential(for: address)
+                stored = misses.lacksCredential(address) ? nil : try await store.credential(for: address)
+                if stored == nil { misses.noteCredential(address) }
             } catch {
                 return resolution.fail(.storedCredential, error)
             }
@@ -132,17 +142,6 @@ private struct Walk {
         }
     }
 
-    /// The failure of the renewal another process made for `source` while this one waited (its lock's
-    /// note): this one's too, so that Azure is not asked again by every waiter.
-    func failedMeanwhile(_ note: String?, source: any IdentitySource) -> ACRError? {
-        let fields = note?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) ?? []
-        guard fields.count == 3, fields[0] == source.cacheIdentity else { return nil }
-        return .renewalFailedMeanwhile(server, Explanation(cause: fields[1], fix: fields[2].isEmpty ? nil : fields[2]))
-    }
-
-    /// The single flight of this registry's renewals, in the lock folder.
-    func exchangeLockPath(_ folder: String) -> String { folder + "/exchange-" + FormEncoding.escape(server.name) + ".lock" }
-
     /// Whether the walk ends with this candidate: it answered or failed; false when it is not there.
     mutating func tryCandidate(_ candidate: IdentityCandidate, settings: IdentitySettings) async throws(NetworkNeeded) -> Bool {
         let stage = Resolution.Step.Stage.identity(candidate.kind)
@@ -159,10 +158,11 @@ private struct Walk {
         var cached: CachedToken?
         if serving {
             do {
-                cached = try cachedToken(key, for: source)
+                cached = misses.lacksToken(key) ? nil : try cachedToken(key, for: source)
             } catch {
                 return failing(stage, error, cached: nil, source: source)
             }
+            if cached == nil { misses.noteToken(key) }
             if let token = cached, rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
         }
         if !candidate.pinned, let memo = remembered(source) {
@@ -171,34 +171,13 @@ private struct Walk {
             return false
         }
         if serving, resolver.connection == nil {
-            // The binary without a network takes the renewal's lock and hands it to the engine it execs; when
-            // another process holds it, it waits for that renewal and answers with its token.
-            if case .serving(let folder) = resolver.policy {
-                let path = exchangeLockPath(folder)
-                if let lock = try? FileLock.acquireIfFree(path) {
-                    lock.handOver()
-                } else {
-                    let asked = now
-                    do {
-                        try FileLock.waitWhileHeld(path, until: budget.deadline)
-                    } catch {
-                        return failing(stage, error, cached: cached, source: source)
-                    }
-                    if let token = try? cachedToken(key, for: source), rule.verdict(token, now: now) == .fresh {
-                        return use(candidate, cached: token)
-                    }
-                    if let failed = failedMeanwhile(FileLock.failure(at: path, since: asked), source: source) {
-                        resolution.record(stage, .used(candidate.reason))
-                        return failing(.exchange, failed, cached: cached, source: source)
-                    }
-                }
-            }
-            throw NetworkNeeded()
+            return try renewElsewhere(candidate, source: source, key: key, cached: cached)
         }
         if serving {
             do {
-                // A token that cannot be kept (a locked keyring) is not worth fetching.
-                try store.checkWritable()
+                // A token that cannot be kept (a locked keyring) is not worth fetching; a front that held
+                // the lock through its reads found it writable.
+                if !misses.writable { try store.checkWritable() }
                 let asked = now
                 let heldDuringCheck = lock != nil
                 if lock == nil, case .serving(let folder) = resolver.policy {
@@ -220,6 +199,8 @@ private struct Walk {
             }
         }
         guard let connection = resolver.connection else { throw NetworkNeeded() }
+        // The store is read: the processes waiting for this renewal may read it now, and then wait for its answer.
+        lock?.openToWaiters()
         let context = IdentityContext(connection: connection, budget: budget, now: resolver.now)
 
         let azureAD: AzureADToken
@@ -259,7 +240,10 @@ private struct Walk {
         let exchange = TokenExchange(server: server, baseURL: resolver.configuration.baseURL(for: server))
         let derived: (token: String, expiresOn: Int64)
         do {
-            derived = try await exchange.refreshToken(for: azureAD, tenant: tenant, context: context)
+            // What the walk keeps so far (the Azure AD token) is saved while the exchange is on the network.
+            async let exchanged = exchange.refreshToken(for: azureAD, tenant: tenant, context: context)
+            saveKept()
+            derived = try await exchanged
             if serving {
                 keep(CachedToken(token: derived.token, expiresOn: derived.expiresOn, proof: fingerprint(source)), for: key)
             }
@@ -280,8 +264,8 @@ private struct Walk {
     /// The source's Azure AD token: cached while fresh (serving), else a new one, kept (serving).
     mutating func azureADToken(_ source: any IdentitySource, context: IdentityContext) async throws -> AzureADToken {
         let resource = ContainerRegistryResource.resource
-        let key = TokenKey(kind: .azureADToken, scope: "\(server.cloud.name) \(resource)", identity: source.cacheIdentity)
-        if serving, let cached = try cachedToken(key, for: source),
+        let key = azureADKey(source)
+        if serving, let cached = try cachedAzureADToken(key, for: source),
            CredentialResolver.azureADRule.verdict(cached, now: now) == .fresh {
             return AzureADToken(accessToken: cached.token, expiresOn: cached.expiresOn, tenant: JWT(cached.token)?.string("tid"))
         }
@@ -301,30 +285,18 @@ private struct Walk {
         pending.append((key, token))
     }
 
-    /// Writes what the walk caches, waiting for a store's lock no longer than the budget: a lock held
-    /// elsewhere, or a store that fails now, costs the cache entry, not the answer. The registry's ACR
-    /// token goes first, then the renewal's lock: the processes waiting for it answer while the Azure AD
-    /// token is saved.
-    func flush() {
-        FileLock.$budgetDeadline.withValue(budget.deadline) {
-            let registryFirst = pending.filter { $0.key.kind == .acrRefreshToken } + pending.filter { $0.key.kind != .acrRefreshToken }
-            for (key, token) in registryFirst {
-                do {
-                    try store.saveToken(token, for: key)
-                } catch {
-                    resolver.logger.warning("token not cached", metadata: [
-                        "server": "\(server)", "kind": "\(key.kind.rawValue)", "cause": "\(Explanation(error).cause)",
-                    ])
-                }
-                if key.kind == .acrRefreshToken { lock?.release() }
-            }
-        }
+    func azureADKey(_ source: any IdentitySource) -> TokenKey {
+        TokenKey(kind: .azureADToken, scope: "\(server.cloud.name) \(ContainerRegistryResource.resource)", identity: source.cacheIdentity)
     }
 
     /// The cached token under `key`, unless it was derived with another secret than the source's now.
     func cachedToken(_ key: TokenKey, for source: any IdentitySource) throws -> CachedToken? {
-        guard let cached = try store.cachedToken(for: key) else { return nil }
-        return Fingerprint.matches(cached.proof, source.proofMaterial) ? cached : nil
+        try store.cachedToken(for: key).flatMap { provenFor(source, $0) }
+    }
+
+    /// The token, unless it was derived with another secret than the source's now.
+    func provenFor(_ source: any IdentitySource, _ token: CachedToken) -> CachedToken? {
+        Fingerprint.matches(token.proof, source.proofMaterial) ? token : nil
     }
 
     func fingerprint(_ source: any IdentitySource) -> String? {

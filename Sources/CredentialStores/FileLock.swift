@@ -11,26 +11,36 @@ import Glibc
 /// Sendable as it is handed from the thread that waited for it; one task at a time uses it.
 public final class FileLock: @unchecked Sendable {
     private var descriptor: Int32
+    /// Where the processes waiting for this lock get its holder's answer, once `openToWaiters` is called.
+    private var listener: HandoffListener?
     public let path: String
     /// Whether another process held the lock when this one asked for it.
     public let waited: Bool
     /// Whether it was handed over by the program that exec'd this one: held since before this one began.
     public let inherited: Bool
+    /// What the program that handed it over passed on with it (`handOver(note:secret:)`); empty otherwise.
+    public let note: String
+    public let secret: [UInt8]
 
-    private init(descriptor: Int32, path: String, waited: Bool, inherited: Bool = false) {
+    private init(descriptor: Int32, path: String, waited: Bool, inherited: Bool = false, listener: HandoffListener? = nil, passed: Passed = .none) {
         self.descriptor = descriptor
+        self.listener = listener
         self.path = path
         self.waited = waited
         self.inherited = inherited
+        self.note = passed.note
+        self.secret = passed.secret
     }
 
     deinit { release() }
 
     public func release() {
         guard descriptor >= 0 else { return }
+        listener?.close()
+        listener = nil
         // The pid goes with the lock: a file naming a process that holds nothing would mislead.
         _ = ftruncate(descriptor, 0)
-        close(descriptor)
+        Self.unlockAndClose(descriptor)
         descriptor = -1
     }
 
@@ -53,13 +63,14 @@ public final class FileLock: @unchecked Sendable {
 
     /// The same for the synchronous code of the stores.
     public static func acquireBlocking(_ path: String, until deadline: ContinuousClock.Instant) throws -> FileLock {
-        if let fd = handedOver(for: path) { return claimed(fd, path, waited: false, inherited: true) }
+        if let held = handedOver(for: path) { return claimed(held, path) }
         let fd = try open(path)
         return claimed(fd, path, waited: try lock(fd, path, until: deadline))
     }
 
     /// The lock at `path` if no other process holds it; nil at once when one does.
     public static func acquireIfFree(_ path: String) throws -> FileLock? {
+        if let held = handedOver(for: path) { return claimed(held, path) }
         let fd = try open(path)
         guard tryLock(fd) else {
             close(fd)
@@ -68,24 +79,57 @@ public final class FileLock: @unchecked Sendable {
         return claimed(fd, path, waited: false)
     }
 
-    /// Waits, without taking it, while another process holds the lock at `path`; throws as `acquire` does
-    /// when it is still held at `deadline`.
-    public static func waitWhileHeld(_ path: String, until deadline: ContinuousClock.Instant) throws {
+    /// Waits, without taking it, while another process holds the lock at `path`: returns the holder's
+    /// answer (`answerWaiters`) once it lets go, nil if it gave none; throws as `acquire` does when it is
+    /// still held at `deadline`.
+    public static func waitWhileHeld(_ path: String, until deadline: ContinuousClock.Instant) throws -> [UInt8]? {
         let fd = try open(path)
-        _ = try lock(fd, path, shared: true, until: deadline)
-        close(fd)
+        if tryLock(fd, shared: true) {
+            unlockAndClose(fd)
+            return nil
+        }
+        // Connected while it holds the lock, the waiter is among those it answers before letting go.
+        let holder = HandoffSocket.connect(lockPath: path, lockDescriptor: fd)
+        guard LockWait.lock(fd, shared: true, until: deadline) else {
+            if let holder { close(holder) }
+            throw timedOut(fd, path)
+        }
+        unlockAndClose(fd)
+        return holder.flatMap(HandoffSocket.answer(on:))
+    }
+
+    /// Waits while another process holds the lock at `path` but does not listen for waiters yet (a renewal
+    /// still reading the store, which this process would only slow down), at most until `deadline`.
+    public static func waitWhileHolderReads(_ path: String, until deadline: ContinuousClock.Instant) {
+        guard let fd = try? open(path) else { return }
+        defer { unlockAndClose(fd) }
+        var watch: ReleaseWatch?
+        while !tryLock(fd, shared: true), ContinuousClock.now < deadline,
+              !HandoffSocket.isListening(lockPath: path, lockDescriptor: fd) {
+            if let watch { watch.wait(until: deadline) } else { watch = ReleaseWatch(path) }
+        }
+    }
+
+    /// Lets the processes that wait for this lock connect to its holder (best effort: where no socket can
+    /// be made, they read the store once the lock is free).
+    public func openToWaiters() {
+        guard descriptor >= 0, listener == nil else { return }
+        listener = HandoffListener.listen(lockPath: path, lockDescriptor: descriptor)
+        if listener != nil { Self.writePid(descriptor) }
+    }
+
+    /// Sends `message` to the processes waiting for this lock, and stops listening for more.
+    public func answerWaiters(_ message: [UInt8]) {
+        listener?.answer(message)
+        listener = nil
     }
 
     /// Locks `fd` once no other process holds the lock, at most until `deadline` (then `fd` is closed and
     /// the holder named); returns whether it had to wait.
-    private static func lock(_ fd: Int32, _ path: String, shared: Bool = false, until deadline: ContinuousClock.Instant) throws -> Bool {
-        var watch: ReleaseWatch?
-        while !tryLock(fd, shared: shared) {
-            guard ContinuousClock.now < deadline else { throw timedOut(fd, path) }
-            // Watching before the next try: a release in between is not missed.
-            if let watch { watch.wait(until: deadline) } else { watch = ReleaseWatch(path) }
-        }
-        return watch != nil
+    private static func lock(_ fd: Int32, _ path: String, until deadline: ContinuousClock.Instant) throws -> Bool {
+        if tryLock(fd) { return false }
+        guard LockWait.lock(fd, shared: false, until: deadline) else { throw timedOut(fd, path) }
+        return true
     }
 
     // MARK: - Held across an exec
@@ -93,33 +137,69 @@ public final class FileLock: @unchecked Sendable {
     /// Names the descriptor of a lock held across an exec (the binary without a network hands its renewal
     /// to the engine), so that no other process finds the lock free in between.
     public static let handOverVariable = "DOCKER_CREDENTIAL_ACR_HELD_LOCK"
-    private static let handedOver = Mutex<Int32>(-1)
+    /// The note that goes with it.
+    public static let handOverNoteVariable = "DOCKER_CREDENTIAL_ACR_HELD_LOCK_NOTE"
 
-    /// Keeps the lock held by the program this process execs next, which takes it with `takeHandedOver`.
-    public func handOver() {
+    /// What goes with a lock handed over: a note in the environment, a secret through a pipe.
+    struct Passed {
+        var note = ""
+        var secret: [UInt8] = []
+        static let none = Passed()
+    }
+    private static let handedOver = Mutex<(lock: Int32, listener: Int32, passed: Passed)>((-1, -1, .none))
+
+    /// Keeps the lock held by the program this process execs next, which takes it with `takeHandedOver`,
+    /// with its waiters' socket and a pipe holding `secret`: "LOCK LISTENER PIPE", descriptors (-1: none).
+    public func handOver(note: String = "", secret: [UInt8] = []) {
         guard descriptor >= 0, fcntl(descriptor, F_SETFD, 0) == 0 else { return }
-        setenv(Self.handOverVariable, String(descriptor), 1)
+        let listening = listener?.handOver() ?? -1
+        let pipe = secret.isEmpty ? -1 : Self.pipe(holding: secret)
+        setenv(Self.handOverVariable, "\(descriptor) \(listening) \(pipe)", 1)
+        if note.isEmpty { unsetenv(Self.handOverNoteVariable) } else { setenv(Self.handOverNoteVariable, note, 1) }
         descriptor = -1
+        listener = nil
     }
 
-    /// First thing in the engine: the descriptor handed over, kept from its child processes and from the
-    /// variable's next reader; `acquire` of the same file then returns it.
+    /// The read end of a pipe holding `bytes`, open across the exec; -1 when that fails. A token fits the
+    /// pipe's buffer: written whole, the write end closed, before anyone reads.
+    private static func pipe(holding bytes: [UInt8]) -> Int32 {
+        var ends: [Int32] = [0, 0]
+        guard bytes.count < 1 << 16, Glibc.pipe(&ends) == 0 else { return -1 }
+        let written = bytes.withUnsafeBytes { write(ends[1], $0.baseAddress, $0.count) }
+        close(ends[1])
+        guard written == bytes.count else {
+            close(ends[0])
+            return -1
+        }
+        return ends[0]
+    }
+
+    /// First thing in the engine: the descriptors handed over, kept from its child processes and from the
+    /// variables' next reader; `acquire` of the same file then returns the lock.
     public static func takeHandedOver() {
+        let note = getenv(handOverNoteVariable).map { String(cString: $0) } ?? ""
+        unsetenv(handOverNoteVariable)
         guard let text = getenv(handOverVariable).map({ String(cString: $0) }) else { return }
         unsetenv(handOverVariable)
-        guard let fd = Int32(text), fd > 2, fcntl(fd, F_SETFD, FD_CLOEXEC) == 0 else { return }
-        handedOver.withLock { $0 = fd }
+        let descriptors = text.split(separator: " ").map { Int32($0).flatMap { $0 > 2 && fcntl($0, F_SETFD, FD_CLOEXEC) == 0 ? $0 : nil } ?? -1 }
+        guard let fd = descriptors.first, fd >= 0 else { return }
+        let pipe = descriptors.count > 2 ? descriptors[2] : -1
+        let secret = pipe >= 0 ? (try? FileDescriptorReader.readToEnd(pipe, limit: 1 << 16)) ?? [] : []
+        if pipe >= 0 { close(pipe) }
+        handedOver.withLock { $0 = (fd, descriptors.count > 1 ? descriptors[1] : -1, Passed(note: note, secret: secret)) }
     }
 
-    /// The handed-over descriptor, when it is the lock file at `path`.
-    private static func handedOver(for path: String) -> Int32? {
-        handedOver.withLock { fd in
-            var held = stat()
+    /// The handed-over lock and listener, and what came with them, when the lock is the file at `path`.
+    private static func handedOver(for path: String) -> (lock: Int32, listener: HandoffListener?, passed: Passed)? {
+        handedOver.withLock { held in
+            var info = stat()
             var named = stat()
-            guard fd >= 0, fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_dev == named.st_dev, held.st_ino == named.st_ino
+            guard held.lock >= 0, fstat(held.lock, &info) == 0, stat(path, &named) == 0, info.st_dev == named.st_dev,
+                  info.st_ino == named.st_ino
             else { return nil }
-            defer { fd = -1 }
-            return fd
+            defer { held = (-1, -1, .none) }
+            let listener = held.listener >= 0 ? HandoffListener.adopt(held.listener, lockPath: path, lockDescriptor: held.lock) : nil
+            return (held.lock, listener, held.passed)
         }
     }
 
@@ -135,18 +215,34 @@ public final class FileLock: @unchecked Sendable {
         flock(fd, (shared ? LOCK_SH : LOCK_EX) | LOCK_NB) == 0
     }
 
+    /// The kernel sends the close event of a file before it drops the file's locks: a waiter woken by it
+    /// could find the lock still held and sleep through the release. Unlocked first, the close comes after.
+    private static func unlockAndClose(_ fd: Int32) {
+        _ = flock(fd, LOCK_UN)
+        close(fd)
+    }
+
     /// The holder's pid, for the waiters that give up.
-    private static func claimed(_ fd: Int32, _ path: String, waited: Bool, inherited: Bool = false) -> FileLock {
+    private static func claimed(_ fd: Int32, _ path: String, waited: Bool) -> FileLock {
+        writePid(fd)
+        return FileLock(descriptor: fd, path: path, waited: waited)
+    }
+
+    private static func claimed(_ held: (lock: Int32, listener: HandoffListener?, passed: Passed), _ path: String) -> FileLock {
+        writePid(held.lock)
+        return FileLock(descriptor: held.lock, path: path, waited: false, inherited: true, listener: held.listener, passed: held.passed)
+    }
+
+    private static func writePid(_ fd: Int32) {
         let pid = Array("\(getpid())\n".utf8)
         _ = ftruncate(fd, 0)
         _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
-        return FileLock(descriptor: fd, path: path, waited: waited, inherited: inherited)
     }
 
     private static func timedOut(_ fd: Int32, _ path: String) -> FileLockError {
         var buffer = [UInt8](repeating: 0, count: 32)
         let count = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
-        close(fd)
+        unlockAndClose(fd)
         let text = count > 0 ? String(decoding: buffer[..<count], as: UTF8.self) : ""
         // Named only while that pid is a docker-credential-acr: one that died left its pid, and pids are reused.
         let holder = Int32(text.filter(\.isNumber)).flatMap { pid in
@@ -176,8 +272,8 @@ public final class FileLock: @unchecked Sendable {
     }
 }
 
-/// Wakes a waiter when the lock file changes: its holder truncates and closes it on release, and the
-/// kernel closes it for a holder that dies, so the waiter tries again at once instead of at intervals.
+/// Wakes a reader waiting for a holder when the lock file changes: the holder rewrites it once it listens,
+/// truncates, unlocks and closes it on release, and the kernel closes it for a holder that dies.
 private final class ReleaseWatch {
     let descriptor: Int32
 
@@ -186,11 +282,11 @@ private final class ReleaseWatch {
         if descriptor >= 0 { _ = inotify_add_watch(descriptor, path, UInt32(IN_CLOSE_WRITE | IN_MODIFY)) }
     }
 
-    /// Until an event or the deadline; a file system without inotify events is looked at every 100 ms.
+    /// Until an event or the deadline, at most 100 ms: a holder that dies is unlocked after its close event.
     func wait(until deadline: ContinuousClock.Instant) {
         let left = deadline - .now
         let (seconds, attoseconds) = left.components
-        let milliseconds = max(0, min(Int64(seconds) * 1000 + attoseconds / 1_000_000_000_000_000, descriptor >= 0 ? 1000 : 100))
+        let milliseconds = max(0, min(Int64(seconds) * 1000 + attoseconds / 1_000_000_000_000_000, 100))
         guard descriptor >= 0 else { usleep(UInt32(milliseconds) * 1000); return }
         var events = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
         if poll(&events, 1, Int32(milliseconds)) > 0 {

@@ -3,31 +3,45 @@
 /// Secrets travel in a `plain` session: the session bus is a local socket between the user's own
 /// processes, and the daemon that keeps the secrets trusts every process of the user anyway. An encrypted
 /// session (Diffie-Hellman, then AES) would add a key exchange to every `get` and protect nothing more.
-struct SecretService {
+final class SecretService {
     private static let name = "org.freedesktop.secrets"
     private static let servicePath = "/org/freedesktop/secrets"
     private static let prefix = "org.freedesktop.Secret."
+    /// The default collection at the path the specification gives it (gnome-keyring answers there).
+    static let defaultCollectionAlias = "/org/freedesktop/secrets/aliases/default"
 
     private let bus: SessionBus
-    private let session: String
+    /// Opened by the first call that carries a secret: a `get` that finds nothing needs none.
+    private var openedSession: String?
     /// This run of the daemon: the bus's GUID and the daemon's unique name.
     let daemon: String
 
-    /// Connects and opens a session: the first call that needs the service, so failing here means none
-    /// answers (the bus starts one if it knows how).
+    /// Connects and asks for a property of the service: failing here means none answers (the bus starts
+    /// one if it knows how).
     init(environment: [String: String]) throws(BusFailure) {
         bus = try SessionBus(environment: environment)
         // gnome-keyring (42 to 50 at least) registers a caller in an idle callback that a method call can
         // overtake; OpenSession from a caller not yet registered aborts the daemon, and every other call
         // fails. Its first call must need no registration: a property of the service, as libsecret reads.
-        _ = try Self.property("Collections", of: Self.servicePath, interface: "Service", on: bus)
-        let reply = try bus.call(Self.name, Self.servicePath, Self.prefix + "Service", "OpenSession") { message throws(BusFailure) in
+        let reply = try Self.property("Collections", of: Self.servicePath, interface: "Service", on: bus)
+        daemon = bus.guid + " " + reply.sender
+    }
+
+    /// Opens the session ahead of the call that needs it (best effort: that call tries again).
+    func openSession() {
+        _ = try? session()
+    }
+
+    private func session() throws(BusFailure) -> String {
+        if let openedSession { return openedSession }
+        let reply = try callService("OpenSession") { message throws(BusFailure) in
             try message.append("s", "plain")
             try message.append("v", "s") { () throws(BusFailure) in try message.append("s", "") }
         }
         _ = try reply.inside("v", "s") { () throws(BusFailure) in _ = try reply.string() }
-        session = try reply.string("o")
-        daemon = bus.guid + " " + reply.sender
+        let session = try reply.string("o")
+        openedSession = session
+        return session
     }
 
     /// Every item whose attributes include `attributes`, unlocked and locked (their attributes may be
@@ -39,6 +53,7 @@ struct SecretService {
 
     /// The secrets of the unlocked items among `paths`, by path.
     func secrets(_ paths: [String]) throws(BusFailure) -> [String: [UInt8]] {
+        let session = try session()
         let reply = try callService("GetSecrets") { message throws(BusFailure) in
             try message.append("a", "o") { () throws(BusFailure) in for path in paths { try message.append("o", path) } }
             try message.append("o", session)
@@ -80,6 +95,7 @@ struct SecretService {
 
     /// Stores a text secret in `collection`, replacing an item with exactly these attributes.
     func createItem(in collection: String, label: String, attributes: [String: String], secret: String) throws(BusFailure) {
+        let session = try session()
         let reply = try bus.call(Self.name, collection, Self.prefix + "Collection", "CreateItem") { message throws(BusFailure) in
             try message.append("a", "{sv}") { () throws(BusFailure) in
                 try message.append("e", "sv") { () throws(BusFailure) in

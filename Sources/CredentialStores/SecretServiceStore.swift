@@ -20,6 +20,8 @@ public final class SecretServiceStore: CredentialStore {
     /// The default collection once it was seen unlocked: a `get` that renews asks up to four times, and
     /// within one run a keyring that locks makes the next write fail anyway.
     private var unlocked: String?
+    /// Whether the default collection was seen unlocked through its alias path, where only that was asked.
+    private var seenUnlocked = false
 
     static let schemaName = "io.docker.Credentials"
     static let dockerLabel = "Docker Credentials"
@@ -209,7 +211,15 @@ public final class SecretServiceStore: CredentialStore {
     }
 
     /// Throws `.locked` when the default collection is locked: lookups then look like "not found".
+    /// One call on the alias path the specification gives the default collection; a service without it
+    /// is asked as for a write.
     public func checkUnlocked() throws(SecretServiceError) {
+        if unlocked != nil || seenUnlocked { return }
+        if let locked = try? service.isLocked(SecretService.defaultCollectionAlias) {
+            if locked { throw .locked }
+            seenUnlocked = true
+            return
+        }
         _ = try unlockedCollection()
     }
 
@@ -246,6 +256,13 @@ extension SecretServiceStore: TokenCache {
 
     public func checkWritable() throws {
         try checkUnlocked()
+    }
+
+    /// The collection's path and a session, asked while a request is on the network: a save after it is
+    /// then the one CreateItem call.
+    public func prepareToSave() {
+        _ = try? unlockedCollection()
+        service.openSession()
     }
 
     public func saveToken(_ token: CachedToken, for key: TokenKey) throws {

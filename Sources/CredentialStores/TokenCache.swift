@@ -116,7 +116,30 @@ public protocol TokenCache {
     func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)]
     /// Throws what a save would throw for the store itself (a locked keyring), before work that ends in one.
     func checkWritable() throws
+    /// Readies the store for a save soon to come, so that the save itself is one call (best effort).
+    func prepareToSave()
+}
+
+extension TokenCache {
+    public func prepareToSave() {}
 }
 
 /// A store that holds both; what the helper's commands are given.
 public typealias CredentialAndTokenStore = CredentialStore & TokenCache
+
+extension CachedToken {
+    /// As a renewal's holder hands it to the processes waiting for it (`FileLock.answerWaiters`): its key,
+    /// expiry, proof and token, a line each; empty (no answer) if a field holds a line break.
+    public func handoff(for key: TokenKey) -> [UInt8] {
+        let fields = [key.id, String(expiresOn), proof ?? "", token]
+        guard !fields.contains(where: { $0.utf8.contains(UInt8(ascii: "\n")) }) else { return [] }
+        return Array(fields.joined(separator: "\n").utf8)
+    }
+
+    /// The token of a holder's answer, if it is the one under `key`.
+    public init?(handoff: [UInt8], for key: TokenKey) {
+        let fields = handoff.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        guard fields.count == 4, fields[0] == key.id, let expiresOn = Int64(fields[1]), !fields[3].isEmpty else { return nil }
+        self.init(token: fields[3], expiresOn: expiresOn, proof: fields[2].isEmpty ? nil : fields[2])
+    }
+}

@@ -51,7 +51,8 @@ public struct Wiring {
     }
 
     public func registryCredentials() throws -> RegistryCredentials {
-        let store = try StoreChoice(environment: environment).open(environment: environment)
+        let choice = try StoreChoice(environment: environment)
+        let store = DeferredStore { [environment] in try choice.open(environment: environment) }
         var logger = Logger(label: HelperVersion.name) { [environment] _ in
             FileLogHandler(path: FileLogHandler.defaultPath(environment: environment))
         }

@@ -11,6 +11,11 @@ public enum DetachedThread {
         }.value
     }
 
+    /// Starts `work` on a thread of its own and returns at once.
+    public static func start(_ work: @escaping @Sendable () -> Void) {
+        Start(work).go()
+    }
+
     /// Hands the value across threads; it is made on the one and only read on the other.
     private struct Outcome<T>: @unchecked Sendable {
         let value: T

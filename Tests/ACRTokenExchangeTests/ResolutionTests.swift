@@ -201,12 +201,37 @@ final class Clock: @unchecked Sendable {
         #expect(azure.count("aad") == 1 && azure.count("exchange") == 1)
     }
 
-    /// Waiters of a renewal need the registry's token only: the lock goes before the Azure AD token is saved.
-    @Test func theRenewalLockIsReleasedOnceTheRegistryTokenIsSaved() async throws {
-        let watching = LockWatchingStore(store: store, lockPath: folder + "/locks/exchange-\(server.name).lock")
-        let resolution = try await resolver(Self.sp, azure(), store: watching).resolve(server, storedAt: nil)
+    /// Saving costs a renewal no time: the Azure AD token is saved while the exchange is on the network, and
+    /// the registry's token before the renewal's lock is released.
+    @Test func tokensAreSavedWhileTheExchangeIsOnTheNetwork() async throws {
+        let azure = azure(delay: .milliseconds(200))
+        let watching = WatchingStore(store: store, lockPath: folder + "/locks/exchange-\(server.name).lock") { azure.count("exchange") }
+        let resolution = try await resolver(Self.sp, azure, store: watching).resolve(server, storedAt: nil)
         #expect(derived(resolution)?.origin == .exchange)
-        #expect(watching.saves == [.acrRefreshToken: false, .azureADToken: true], "lock free at each save")
+        #expect(watching.saves[.azureADToken]?.exchangesAnswered == 0, "saved before the exchange answered")
+        #expect(watching.saves[.acrRefreshToken]?.lockFree == false, "saved before the lock is released")
+    }
+
+    /// The engine a front hands a renewal to asks the store nothing the front found missing: here every
+    /// read would fail, and the walk still derives the token.
+    @Test func theEngineAsksNothingTheFrontFoundMissing() async throws {
+        let azure = azure()
+        let identity = "\(IdentityKind.servicePrincipalSecret.rawValue):t1:c1"
+        var misses = StoreMisses()
+        misses.noteCredential(try ServerAddress(server.name))
+        misses.noteToken(TokenKey(kind: .acrRefreshToken, scope: server.name, identity: identity))
+        misses.noteToken(TokenKey(kind: .azureADToken, scope: "\(server.cloud.name) \(ContainerRegistryResource.resource)", identity: identity))
+        misses.writable = true
+        var walk = Walk(
+            resolver: resolver(Self.sp, azure, store: ReadRefusingStore(store: store)), resolution: Resolution(server: server),
+            budget: RequestBudget(total: .seconds(5)))
+        walk.misses = StoreMisses(misses.note)
+        // Held since before the front read, as the engine inherits it.
+        walk.lock = try FileLock.acquireIfFree(folder + "/locks/exchange-\(server.name).lock")
+        try await walk.run(address: try ServerAddress(server.name), pinned: nil)
+        #expect(derived(walk.resolution)?.origin == .exchange)
+        #expect(azure.count("aad") == 1 && azure.count("exchange") == 1)
+        #expect(!StoreMisses(misses.note).lacksToken(TokenKey(kind: .acrRefreshToken, scope: server.name, identity: "another")))
     }
 
     @Test func anExpiredStoredTokenIsPassedOver() async throws {
@@ -247,19 +272,21 @@ final class Clock: @unchecked Sendable {
 }
 
 /// A file store that notes, at each token it saves, whether the renewal lock at `lockPath` was free.
-final class LockWatchingStore: CredentialStore, TokenCache, @unchecked Sendable {
+final class WatchingStore: CredentialStore, TokenCache, @unchecked Sendable {
     let store: FileStore
     let lockPath: String
-    private(set) var saves: [TokenKey.Kind: Bool] = [:]
+    let exchangesAnswered: () -> Int
+    private(set) var saves: [TokenKey.Kind: (lockFree: Bool, exchangesAnswered: Int)] = [:]
 
-    init(store: FileStore, lockPath: String) {
+    init(store: FileStore, lockPath: String, exchangesAnswered: @escaping () -> Int) {
         self.store = store
         self.lockPath = lockPath
+        self.exchangesAnswered = exchangesAnswered
     }
 
     func saveToken(_ token: CachedToken, for key: TokenKey) throws {
         let lock = try FileLock.acquireIfFree(lockPath)
-        saves[key.kind] = lock != nil
+        saves[key.kind] = (lock != nil, exchangesAnswered())
         lock?.release()
         try store.saveToken(token, for: key)
     }
@@ -272,4 +299,24 @@ final class LockWatchingStore: CredentialStore, TokenCache, @unchecked Sendable 
     func removeTokens(_ selector: TokenSelector) throws { try store.removeTokens(selector) }
     func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] { try store.allCachedTokens() }
     func checkWritable() throws { try store.checkWritable() }
+}
+
+/// A store whose reads fail: what a walk reads from it, it was not meant to.
+final class ReadRefusingStore: CredentialStore, TokenCache, @unchecked Sendable {
+    struct Refused: Error {}
+    let store: FileStore
+
+    init(store: FileStore) {
+        self.store = store
+    }
+
+    func credential(for server: ServerAddress) async throws -> Credential? { throw Refused() }
+    func cachedToken(for key: TokenKey) throws -> CachedToken? { throw Refused() }
+    func checkWritable() throws { throw Refused() }
+    func saveToken(_ token: CachedToken, for key: TokenKey) throws { try store.saveToken(token, for: key) }
+    func save(_ credential: Credential, for server: ServerAddress) throws { try store.save(credential, for: server) }
+    func remove(_ server: ServerAddress) throws -> Bool { try store.remove(server) }
+    func allUsernames() throws -> [String: String] { try store.allUsernames() }
+    func removeTokens(_ selector: TokenSelector) throws { try store.removeTokens(selector) }
+    func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] { try store.allCachedTokens() }
 }

@@ -1,6 +1,7 @@
 import CredentialStores
 import FoundationEssentials
 import Synchronization
+import SystemIO
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -25,14 +26,17 @@ import Glibc
         let path = lockPath()
         let holder = try #require(try FileLock.acquireIfFree(path))
         let released = Mutex(false)
-        let waiter = Task.detached {
-            try FileLock.waitWhileHeld(path, until: .now + .seconds(10))
-            return released.withLock { $0 }
+        // Waits block: each on a thread of its own, not on the few of the tests' shared pool.
+        let waiter = Task {
+            await DetachedThread.run {
+                Result { (try FileLock.waitWhileHeld(path, until: .now + .seconds(10)), released.withLock { $0 }) }
+            }
         }
         try await Task.sleep(for: .milliseconds(100))
         released.withLock { $0 = true }
         holder.release()
-        #expect(try await waiter.value)
+        let (answer, afterRelease) = try await waiter.value.get()
+        #expect(answer == nil && afterRelease)
     }
 
     @Test func aWaiterGivesUpAtItsDeadlineNamingTheHolder() throws {
@@ -40,7 +44,7 @@ import Glibc
         let holder = try #require(try FileLock.acquireIfFree(path))
         defer { holder.release() }
         #expect {
-            try FileLock.waitWhileHeld(path, until: .now + .milliseconds(200))
+            _ = try FileLock.waitWhileHeld(path, until: .now + .milliseconds(200))
         } throws: { error in
             guard case .timedOut(let named, let pid) = error as? FileLockError else { return false }
             // The holder is this process: the test runner, docker-credential-acrPackageTests.
@@ -61,5 +65,72 @@ import Glibc
         #expect(try FileLock.acquireIfFree(path) == nil, "still held")
         taken.release()
         #expect(try FileLock.acquireIfFree(path) != nil)
+    }
+
+    /// Waiters get the answer the holder gave them when it lets go of the lock.
+    @Test func theHoldersAnswerReachesItsWaitersAtTheRelease() async throws {
+        let path = lockPath()
+        let holder = try #require(try FileLock.acquireIfFree(path))
+        holder.openToWaiters()
+        let waiters = (0..<3).map { _ in
+            Task { await DetachedThread.run { Result { try FileLock.waitWhileHeld(path, until: .now + .seconds(10)) } } }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        holder.answerWaiters(Array("the token".utf8))
+        holder.release()
+        for waiter in waiters { #expect(try await waiter.value.get() == Array("the token".utf8)) }
+    }
+
+    /// A holder that gives no answer (its renewal failed) leaves its waiters to the release.
+    @Test func withoutAnAnswerWaitersReturnAtTheRelease() async throws {
+        let path = lockPath()
+        let holder = try #require(try FileLock.acquireIfFree(path))
+        holder.openToWaiters()
+        let waiter = Task { await DetachedThread.run { Result { try FileLock.waitWhileHeld(path, until: .now + .seconds(10)) } } }
+        try await Task.sleep(for: .milliseconds(200))
+        holder.release()
+        #expect(try await waiter.value.get() == nil)
+    }
+
+    /// Those that come while the holder reads the store wait until it listens for them, or releases.
+    @Test func readersWaitUntilTheHolderListens() async throws {
+        let path = lockPath()
+        let holder = try #require(try FileLock.acquireIfFree(path))
+        let listening = Mutex(false)
+        let reader = Task {
+            await DetachedThread.run {
+                FileLock.waitWhileHolderReads(path, until: .now + .seconds(10))
+                return listening.withLock { $0 }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        listening.withLock { $0 = true }
+        holder.openToWaiters()
+        #expect(await reader.value)
+        #expect(try FileLock.acquireIfFree(path) == nil, "still held")
+        holder.release()
+    }
+
+    /// What goes with a lock across an exec: a note in the environment, a secret through a pipe.
+    @Test func aHandedOverLockCarriesItsNoteAndSecret() throws {
+        let path = lockPath()
+        let lock = try #require(try FileLock.acquireIfFree(path))
+        lock.handOver(note: "credential\tregistry", secret: Array("a token".utf8))
+        #expect(getenv(FileLock.handOverNoteVariable).map { String(cString: $0) } == "credential\tregistry")
+        #expect(String(cString: getenv(FileLock.handOverVariable)).split(separator: " ").count == 3, "lock, listener, pipe")
+        FileLock.takeHandedOver()
+        #expect(getenv(FileLock.handOverNoteVariable) == nil && getenv(FileLock.handOverVariable) == nil)
+        let taken = try #require(try FileLock.acquireIfFree(path))
+        #expect(taken.inherited && taken.note == "credential\tregistry" && taken.secret == Array("a token".utf8))
+        taken.release()
+    }
+
+    /// A token handed to waiters is read back only as the token of its own key.
+    @Test func aHandedTokenIsReadOnlyUnderItsKey() {
+        let key = TokenKey(kind: .acrRefreshToken, scope: "r.azurecr.io", identity: "sp:t:c")
+        let token = CachedToken(token: "eyJ.a.b", expiresOn: 1_900_000_000, proof: "p")
+        #expect(CachedToken(handoff: token.handoff(for: key), for: key) == token)
+        #expect(CachedToken(handoff: token.handoff(for: key), for: TokenKey(kind: .acrRefreshToken, scope: "r.azurecr.io", identity: "other")) == nil)
+        #expect(CachedToken(token: "a\nb", expiresOn: 1).handoff(for: key).isEmpty, "no field may break the lines")
     }
 }

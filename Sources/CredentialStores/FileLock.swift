@@ -22,9 +22,8 @@ public final class FileLock: @unchecked Sendable {
     public let note: String
     public let secret: [UInt8]
 
-    private init(descriptor: Int32, path: String, waited: Bool, inherited: Bool = false, listener: HandoffListener? = nil, passed: Passed = .none) {
+    private init(descriptor: Int32, path: String, waited: Bool, inherited: Bool = false, passed: Passed = .none) {
         self.descriptor = descriptor
-        self.listener = listener
         self.path = path
         self.waited = waited
         self.inherited = inherited
@@ -146,18 +145,18 @@ public final class FileLock: @unchecked Sendable {
         var secret: [UInt8] = []
         static let none = Passed()
     }
-    private static let handedOver = Mutex<(lock: Int32, listener: Int32, passed: Passed)>((-1, -1, .none))
+    private static let handedOver = Mutex<(lock: Int32, passed: Passed)>((-1, .none))
 
     /// Keeps the lock held by the program this process execs next, which takes it with `takeHandedOver`,
-    /// with its waiters' socket and a pipe holding `secret`: "LOCK LISTENER PIPE", descriptors (-1: none).
+    /// with a pipe holding `secret`: "LOCK PIPE", descriptors (-1: none). Waiters it listened for are let go.
     public func handOver(note: String = "", secret: [UInt8] = []) {
         guard descriptor >= 0, fcntl(descriptor, F_SETFD, 0) == 0 else { return }
-        let listening = listener?.handOver() ?? -1
+        listener?.close()
+        listener = nil
         let pipe = secret.isEmpty ? -1 : Self.pipe(holding: secret)
-        setenv(Self.handOverVariable, "\(descriptor) \(listening) \(pipe)", 1)
+        setenv(Self.handOverVariable, "\(descriptor) \(pipe)", 1)
         if note.isEmpty { unsetenv(Self.handOverNoteVariable) } else { setenv(Self.handOverNoteVariable, note, 1) }
         descriptor = -1
-        listener = nil
     }
 
     /// The read end of a pipe holding `bytes`, open across the exec; -1 when that fails. A token fits the
@@ -183,23 +182,22 @@ public final class FileLock: @unchecked Sendable {
         unsetenv(handOverVariable)
         let descriptors = text.split(separator: " ").map { Int32($0).flatMap { $0 > 2 && fcntl($0, F_SETFD, FD_CLOEXEC) == 0 ? $0 : nil } ?? -1 }
         guard let fd = descriptors.first, fd >= 0 else { return }
-        let pipe = descriptors.count > 2 ? descriptors[2] : -1
+        let pipe = descriptors.count > 1 ? descriptors[1] : -1
         let secret = pipe >= 0 ? (try? FileDescriptorReader.readToEnd(pipe, limit: 1 << 16)) ?? [] : []
         if pipe >= 0 { close(pipe) }
-        handedOver.withLock { $0 = (fd, descriptors.count > 1 ? descriptors[1] : -1, Passed(note: note, secret: secret)) }
+        handedOver.withLock { $0 = (fd, Passed(note: note, secret: secret)) }
     }
 
-    /// The handed-over lock and listener, and what came with them, when the lock is the file at `path`.
-    private static func handedOver(for path: String) -> (lock: Int32, listener: HandoffListener?, passed: Passed)? {
+    /// The handed-over lock, and what came with it, when it is the file at `path`.
+    private static func handedOver(for path: String) -> (lock: Int32, passed: Passed)? {
         handedOver.withLock { held in
             var info = stat()
             var named = stat()
             guard held.lock >= 0, fstat(held.lock, &info) == 0, stat(path, &named) == 0, info.st_dev == named.st_dev,
                   info.st_ino == named.st_ino
             else { return nil }
-            defer { held = (-1, -1, .none) }
-            let listener = held.listener >= 0 ? HandoffListener.adopt(held.listener, lockPath: path, lockDescriptor: held.lock) : nil
-            return (held.lock, listener, held.passed)
+            defer { held = (-1, .none) }
+            return (held.lock, held.passed)
         }
     }
 
@@ -228,9 +226,9 @@ public final class FileLock: @unchecked Sendable {
         return FileLock(descriptor: fd, path: path, waited: waited)
     }
 
-    private static func claimed(_ held: (lock: Int32, listener: HandoffListener?, passed: Passed), _ path: String) -> FileLock {
+    private static func claimed(_ held: (lock: Int32, passed: Passed), _ path: String) -> FileLock {
         writePid(held.lock)
-        return FileLock(descriptor: held.lock, path: path, waited: false, inherited: true, listener: held.listener, passed: held.passed)
+        return FileLock(descriptor: held.lock, path: path, waited: false, inherited: true, passed: held.passed)
     }
 
     private static func writePid(_ fd: Int32) {

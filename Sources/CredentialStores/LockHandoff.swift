@@ -33,22 +33,6 @@ final class HandoffListener {
         return HandoffListener(descriptor: fd, path: path)
     }
 
-    /// A listener handed across an exec, as `descriptor`.
-    static func adopt(_ descriptor: Int32, lockPath: String, lockDescriptor: Int32) -> HandoffListener? {
-        guard let path = HandoffSocket.path(lockPath: lockPath, lockDescriptor: lockDescriptor) else {
-            Glibc.close(descriptor)
-            return nil
-        }
-        return HandoffListener(descriptor: descriptor, path: path)
-    }
-
-    /// Keeps the descriptor open across the next exec; returns it, or nil when that fails.
-    func handOver() -> Int32? {
-        guard fcntl(descriptor, F_SETFD, 0) == 0 else { return nil }
-        defer { descriptor = -1 }
-        return descriptor
-    }
-
     /// Sends `message` to every waiter connected by now, then stops listening; they read it once the lock
     /// is released. Those that connect later are refused and read the store.
     func answer(_ message: [UInt8]) {
@@ -64,7 +48,7 @@ final class HandoffListener {
         close()
     }
 
-    /// Waiters still connected read the end of the stream: no answer, so they wait for the lock.
+    /// Waiters connected by now find their stream ended without an answer, and read the store.
     func close() {
         guard descriptor >= 0 else { return }
         unlink(path)

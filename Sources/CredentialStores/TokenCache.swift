@@ -128,15 +128,15 @@ extension TokenCache {
 public typealias CredentialAndTokenStore = CredentialStore & TokenCache
 
 extension CachedToken {
-    /// As a renewal's holder hands it to the processes waiting for it (`FileLock.answerWaiters`): its key,
-    /// expiry, proof and token, a line each; empty (no answer) if a field holds a line break.
+    /// As one process hands it to another (a renewal's holder to those waiting for it, a front to its
+    /// engine): its key, expiry, proof and token, a line each; empty (nothing) if a field holds a line break.
     public func handoff(for key: TokenKey) -> [UInt8] {
         let fields = [key.id, String(expiresOn), proof ?? "", token]
         guard !fields.contains(where: { $0.utf8.contains(UInt8(ascii: "\n")) }) else { return [] }
         return Array(fields.joined(separator: "\n").utf8)
     }
 
-    /// The token of a holder's answer, if it is the one under `key`.
+    /// The token handed over, if it is the one under `key`.
     public init?(handoff: [UInt8], for key: TokenKey) {
         let fields = handoff.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         guard fields.count == 4, fields[0] == key.id, let expiresOn = Int64(fields[1]), !fields[3].isEmpty else { return nil }

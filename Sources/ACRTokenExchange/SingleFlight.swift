@@ -47,10 +47,10 @@ extension Walk {
             var azureAD: [UInt8] = []
             if !renewalSeen {
                 if (try? store.checkWritable()) != nil { misses.writable = true }
-                let key = azureADKey(source)
-                switch Result(catching: { try cachedToken(key, for: source) }) {
-                case .success(nil): misses.noteToken(key)
-                case .success(let token?): azureAD = token.handoff(for: key)
+                let azureADKey = azureADKey(source)
+                switch Result(catching: { try cachedToken(azureADKey, for: source) }) {
+                case .success(nil): misses.noteToken(azureADKey)
+                case .success(let token?): azureAD = token.handoff(for: azureADKey)
                 case .failure: break
                 }
             }

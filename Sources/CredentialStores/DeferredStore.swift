@@ -11,7 +11,6 @@ public final class DeferredStore: CredentialStore, TokenCache {
         self.open = open
     }
 
-
     private func store() throws -> any CredentialAndTokenStore {
         if opened == nil { opened = Result { try open() } }
         return try opened!.get()

@@ -282,12 +282,8 @@ private final class ReleaseWatch {
 
     /// Until an event or the deadline, at most 100 ms: a holder that dies is unlocked after its close event.
     func wait(until deadline: ContinuousClock.Instant) {
-        let left = deadline - .now
-        let (seconds, attoseconds) = left.components
-        let milliseconds = max(0, min(Int64(seconds) * 1000 + attoseconds / 1_000_000_000_000_000, 100))
-        guard descriptor >= 0 else { usleep(UInt32(milliseconds) * 1000); return }
-        var events = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-        if poll(&events, 1, Int32(milliseconds)) > 0 {
+        // Without inotify, poll's timeout is the wait (a negative descriptor is skipped, not an error).
+        if pollReadable(descriptor, until: deadline, atMost: 100), descriptor >= 0 {
             var buffer = [UInt8](repeating: 0, count: 4096)
             _ = read(descriptor, &buffer, buffer.count)
         }

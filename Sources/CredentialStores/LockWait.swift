@@ -46,16 +46,22 @@ enum LockWait {
             close(theirs)
         }
         defer { close(mine) }
-        while outcome.state.withLock({ $0 == .waiting }) {
-            let left = deadline - .now
-            guard left > .zero else { break }
-            let (seconds, attoseconds) = left.components
-            var events = pollfd(fd: mine, events: Int16(POLLIN), revents: 0)
-            _ = poll(&events, 1, Int32(min(Int64(seconds) * 1000 + attoseconds / 1_000_000_000_000_000 + 1, 1000)))
+        while outcome.state.withLock({ $0 == .waiting }), ContinuousClock.now < deadline {
+            _ = pollReadable(mine, until: deadline, atMost: 1000)
         }
         return outcome.state.withLock { state in
             if state == .waiting { state = .abandoned }
             return state == .locked
         }
     }
+}
+
+/// Waits until `fd` has something to read, `deadline` passes, or `atMost` milliseconds, whichever is first;
+/// whether it has.
+func pollReadable(_ fd: Int32, until deadline: ContinuousClock.Instant, atMost: Int64) -> Bool {
+    let (seconds, attoseconds) = (deadline - .now).components
+    // Rounded up: a wait of less than a millisecond is not a busy loop of zero-time polls.
+    let milliseconds = max(0, min(Int64(seconds) * 1000 + attoseconds / 1_000_000_000_000_000 + 1, atMost))
+    var events = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    return poll(&events, 1, Int32(milliseconds)) > 0
 }

@@ -129,17 +129,20 @@ public typealias CredentialAndTokenStore = CredentialStore & TokenCache
 
 extension CachedToken {
     /// As one process hands it to another (a renewal's holder to those waiting for it, a front to its
-    /// engine): its key, expiry, proof and token, a line each; empty (nothing) if a field holds a line break.
+    /// engine): its key on a line, then the token as a keyring item keeps it (`encoded`); empty (nothing)
+    /// if either holds a line break.
     public func handoff(for key: TokenKey) -> [UInt8] {
-        let fields = [key.id, String(expiresOn), proof ?? "", token]
-        guard !fields.contains(where: { $0.utf8.contains(UInt8(ascii: "\n")) }) else { return [] }
-        return Array(fields.joined(separator: "\n").utf8)
+        let text = key.id + "\n" + encoded
+        guard text.utf8.count(where: { $0 == UInt8(ascii: "\n") }) == 1 else { return [] }
+        return Array(text.utf8)
     }
 
     /// The token handed over, if it is the one under `key`.
     public init?(handoff: [UInt8], for key: TokenKey) {
-        let fields = handoff.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
-        guard fields.count == 4, fields[0] == key.id, let expiresOn = Int64(fields[1]), !fields[3].isEmpty else { return nil }
-        self.init(token: fields[3], expiresOn: expiresOn, proof: fields[2].isEmpty ? nil : fields[2])
+        let text = String(decoding: handoff, as: UTF8.self)
+        guard let newline = text.firstIndex(of: "\n"), text[..<newline] == key.id,
+              let token = CachedToken(encoded: String(text[text.index(after: newline)...])), !token.token.isEmpty
+        else { return nil }
+        self = token
     }
 }

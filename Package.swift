@@ -35,10 +35,11 @@ let package = Package(
         .target(name: "CredentialStores", dependencies: ["CLibSystemd", "DockerCredentialProtocol", "ErrorExplanation", "JSONInput", "SystemIO"]),
         // HTTP as plain values behind a protocol, and the retry policy within one time budget.
         .target(name: "HTTPTransport", dependencies: ["ErrorExplanation"]),
-        // libcurl (OpenSSL flavour, Debian's libcurl4-openssl-dev), opened with dlopen while the engine
-        // starts; OpenSSL (libssl-dev), linked, for the TLS context's extra CAs and pinned certificates.
-        .target(name: "CLibCurl", linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]),
-        // The protocol over libcurl; linked into the engine binary only.
+        // libcurl (OpenSSL flavour, Debian's libcurl4-openssl-dev), opened with dlopen when a request is
+        // coming, and the OpenSSL functions of the TLS context's extra CAs and pinned certificates, from
+        // the libssl it loads (libssl-dev for the headers): neither binary links them.
+        .target(name: "CLibCurl"),
+        // The protocol over libcurl.
         .target(name: "HTTPClientTransport", dependencies: ["CLibCurl", "HTTPTransport", "SystemIO"]),
         // Azure AD tokens from the identity the machine has: service principal, workload identity,
         // managed identity, Azure CLI.
@@ -74,22 +75,24 @@ let package = Package(
         .target(
             name: "HelperWiring",
             dependencies: [
-                "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerCredentialProtocol",
+                "ACRTokenExchange", "AzureIdentity", "CredentialStores", "DockerCredentialProtocol", "HTTPClientTransport", "HTTPTransport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             plugins: ["BuildInfo"]
         ),
         // The commit a binary was built from, for `version`.
         .plugin(name: "BuildInfo", capability: .buildTool()),
-        // What Docker runs: answers from the stores and the token cache, and hands anything else to the
-        // engine. Small on purpose: it starts for every registry operation.
+        // What Docker runs: the protocol's actions, new tokens included, except for certificate identities
+        // (OpenSSL signing) and subcommands, which it hands to the engine. Small on purpose: it starts for
+        // every registry operation, and loads libcurl only when a request is coming.
         .executableTarget(
             name: "docker-credential-acr",
             dependencies: ["DockerCredentialProtocol", "HelperWiring", "SystemIO"],
             exclude: ["hot-functions.order"],
             // Not position-independent: the loader then applies no relocations to the image and touches
-            // fewer pages, 1.5 MiB less peak memory for a keyring get (16.1 -> 14.5 MiB). It reads only
-            // Docker's input and local files; the engine, which parses network answers, stays PIE.
+            // fewer pages, 1.5 MiB less peak memory for a keyring get (16.1 -> 14.5 MiB). Network answers
+            // (TLS-checked, bounded in size) are parsed by bounds-checked Swift and by libcurl, which is
+            // a shared library and so placed at random like every library.
             // The functions everyday calls run are laid out together (Scripts/hot-functions.sh writes the
             // list): 1.2 MiB less peak memory, as the kernel maps 64 KiB around every page touched.
             linkerSettings: [.unsafeFlags(linking + [
@@ -98,7 +101,7 @@ let package = Package(
                 "-Xlinker", "--no-warn-symbol-ordering",
             ])]
         ),
-        // Everything: new tokens from Azure, `diagnose`, `import`, help (swift-argument-parser).
+        // Everything: certificate identities, `diagnose`, `import`, `login`, the kubelet, help (swift-argument-parser).
         .executableTarget(
             name: "docker-credential-acr-engine",
             dependencies: [

@@ -73,7 +73,7 @@ trap 'say "a measurement failed (line $LINENO): $BASH_COMMAND"' ERR
 # The keyring is with-keyring.sh's own; the file store, configuration and log live here.
 export XDG_DATA_HOME="$WORK/data" XDG_CONFIG_HOME="$WORK/config" XDG_STATE_HOME="$WORK/state"
 mkdir -p "$XDG_DATA_HOME" "$XDG_CONFIG_HOME" "$XDG_STATE_HOME" "$WORK/bin"
-# A copy of the binary under test, and of the engine it hands cold work to (it looks beside itself): a
+# A copy of the binary under test, and of the engine it hands other work to (it looks beside itself): a
 # rebuild during the run can neither change what is measured nor fail it with "Text file busy".
 cp "$BUILT" "$WORK/bin/docker-credential-acr"
 engine="$(dirname "$BUILT")/docker-credential-acr-engine"
@@ -230,46 +230,45 @@ peak_rss cat /dev/null plain cat "$FILE_STORE"
 curl_form() { # curl_form CURL-ARG… : POSTs, answer in curl.out; prints the seconds taken, timed as the helper is
   local t0 t1; t0=$(now_us); with_sp curl -sf -o "$WORK/curl.out" "$@"; t1=$(now_us); elapsed "$t0" "$t1"
 }
-curl_runs() {
+curl_run() { # one run of the reference: curl-first|second.times += its seconds
   local token
-  : >"$WORK/curl.first"; : >"$WORK/curl.second"
-  for _ in $(seq "$COLD_RUNS"); do
-    curl_form -d grant_type=client_credentials -d "client_id=$SP_ID" -d client_secret=good-secret \
-      --data-urlencode scope=https://containerregistry.azure.net/.default "$EMU/$TENANT/oauth2/v2.0/token" >"$WORK/curl.aad"
-    token=$(jq -er .access_token "$WORK/curl.out")
-    curl_form -d grant_type=access_token -d "service=$REG" -d "tenant=$TENANT" --data-urlencode "access_token=$token" \
-      "$EMU/acr/$REG/oauth2/exchange" >"$WORK/curl.exchange"
-    jq -e '.refresh_token | length > 100' "$WORK/curl.out" >/dev/null
-    awk '{ t += $1 } END { print t }' "$WORK/curl.aad" "$WORK/curl.exchange" >>"$WORK/curl.first"
-    cat "$WORK/curl.exchange" >>"$WORK/curl.second"
-  done
-  COLD[curl-first]=$(summary <"$WORK/curl.first"); COLD[curl-second]=$(summary <"$WORK/curl.second")
+  curl_form -d grant_type=client_credentials -d "client_id=$SP_ID" -d client_secret=good-secret \
+    --data-urlencode scope=https://containerregistry.azure.net/.default "$EMU/$TENANT/oauth2/v2.0/token" >"$WORK/curl.aad"
+  token=$(jq -er .access_token "$WORK/curl.out")
+  curl_form -d grant_type=access_token -d "service=$REG" -d "tenant=$TENANT" --data-urlencode "access_token=$token" \
+    "$EMU/acr/$REG/oauth2/exchange" >"$WORK/curl.exchange"
+  jq -e '.refresh_token | length > 100' "$WORK/curl.out" >/dev/null
+  awk '{ t += $1 } END { print t }' "$WORK/curl.aad" "$WORK/curl.exchange" >>"$WORK/curl-first.times"
+  cat "$WORK/curl.exchange" >>"$WORK/curl-second.times"
 }
-# cold_runs STORE : COLD[STORE-first|second] = "median min max" s; RT[…] = the round trips of each run
+# cold_run STORE : one run of each case; STORE-first|second.times += their seconds, RT[…] += their round trips
 declare -A COLD RT STATS
-cold_runs() {
+cold_run() {
   local store=$1 t0 t1
   export DOCKER_CREDENTIAL_ACR_STORE=$store
-  : >"$WORK/cold.first"; : >"$WORK/cold.second"; RT[$store-first]=""; RT[$store-second]=""
-  for _ in $(seq "$COLD_RUNS"); do
-    forget; emu_post reset '{}'
-    t0=$(now_us); with_sp "$HELPER" get <"$WORK/in.acr" >"$WORK/answer"; t1=$(now_us)
-    jq -e "$DERIVED" "$WORK/answer" >/dev/null
-    elapsed "$t0" "$t1" >>"$WORK/cold.first"
-    RT[$store-first]+=" $(round_trips)"; STATS[$store-first]=$(stats_line)
-    # Another registry of the same tenant: the Azure AD token is in the cache now.
-    emu_post reset '{}'
-    t0=$(now_us); with_sp "$HELPER" get <<<"$REG2" >"$WORK/answer"; t1=$(now_us)
-    jq -e "$DERIVED" "$WORK/answer" >/dev/null
-    elapsed "$t0" "$t1" >>"$WORK/cold.second"
-    RT[$store-second]+=" $(round_trips)"; STATS[$store-second]=$(stats_line)
-  done
-  COLD[$store-first]=$(summary <"$WORK/cold.first"); COLD[$store-second]=$(summary <"$WORK/cold.second")
+  forget; emu_post reset '{}'
+  t0=$(now_us); with_sp "$HELPER" get <"$WORK/in.acr" >"$WORK/answer"; t1=$(now_us)
+  jq -e "$DERIVED" "$WORK/answer" >/dev/null
+  elapsed "$t0" "$t1" >>"$WORK/$store-first.times"
+  RT[$store-first]+=" $(round_trips)"; STATS[$store-first]=$(stats_line)
+  # Another registry of the same tenant: the Azure AD token is in the cache now.
+  emu_post reset '{}'
+  t0=$(now_us); with_sp "$HELPER" get <<<"$REG2" >"$WORK/answer"; t1=$(now_us)
+  jq -e "$DERIVED" "$WORK/answer" >/dev/null
+  elapsed "$t0" "$t1" >>"$WORK/$store-second.times"
+  RT[$store-second]+=" $(round_trips)"; STATS[$store-second]=$(stats_line)
 }
 say "3. cold get, ${DELAY_MS} ms per request"
-cold_runs secretservice
-cold_runs file
-curl_runs
+# Each round runs every case once, so that the machine's ups and downs during the section fall on the
+# helper and on curl alike.
+for _ in $(seq "$COLD_RUNS"); do
+  cold_run secretservice
+  cold_run file
+  curl_run
+done
+for key in secretservice-first secretservice-second file-first file-second curl-first curl-second; do
+  COLD[$key]=$(summary <"$WORK/$key.times")
+done
 
 # --- 4: 32 parallel cold gets --------------------------------------------------------------------------
 # Started at once by Scripts/bench-spawn.py, as docker compose's Go runtime starts helpers (posix_spawn),
@@ -450,10 +449,10 @@ rss_row() { # rss_row STORE LABEL NAME REFERENCE-NAME REFERENCE-LABEL [TARGET-MI
 }
 rss_row keyring "\`secret-tool lookup\`" secret-tool reference secretservice
 rss_row keyring "docker-credential-secretservice \`get\`" reference "" ""
-# Targets are the cache-hit path's (the keyring's: Docker's own helper's); a cold get runs the engine too.
+# Targets are the cache-hit path's (the keyring's: Docker's own helper's); a cold get loads libcurl too.
 rss_row keyring "ours \`get\`, stored credential" ours-stored reference secretservice 8.7
 rss_row keyring "ours \`get\`, ACR, cached token" ours-acr reference secretservice 8.7
-rss_row keyring "ours \`get\`, ACR, cold (2 requests, front and engine)" ours-cold reference secretservice
+rss_row keyring "ours \`get\`, ACR, cold (2 requests, libcurl loaded)" ours-cold reference secretservice
 rss_row file "\`cat credentials.json\`" cat jq jq
 rss_row file "\`jq '.credentials[\$s]'\`" jq "" ""
 rss_row file "ours \`get\`, stored credential" file-stored jq jq 15
@@ -461,7 +460,7 @@ rss_row file "ours \`get\`, ACR, cached token" file-acr jq jq 15
 para ""
 
 para "## 3. Cold \`get\` of an ACR login server (Azure emulator, ${DELAY_MS} ms per request, $COLD_RUNS runs)" "" \
-  "Round trips: every request the emulator counted (Azure AD, exchange, any other). Reference for the time: curl making the same requests one after the other, a process each (Azure AD token and exchange; the exchange alone when the Azure AD token is cached), which pays the same ${DELAY_MS} ms per request and the emulator's own work. Both are started through the same \`env\` and timed around that process alone in bash (answers are checked after the clock stops)." ""
+  "Round trips: every request the emulator counted (Azure AD, exchange, any other). Reference for the time: curl making the same requests one after the other, a process each (Azure AD token and exchange; the exchange alone when the Azure AD token is cached), which pays the same ${DELAY_MS} ms per request and the emulator's own work. Both are started through the same \`env\` and timed around that process alone in bash (answers are checked after the clock stops); each of the ${COLD_RUNS} rounds runs every case once, helper and curl in turn." ""
 row "store | case | round trips | target | met | median ms | min ms | max ms | ratio | target | met"
 row "--- | --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- | ---"
 row "— | curl, Azure AD token + exchange (reference) | 2 | — | — | $(ms3 "${COLD[curl-first]}") | — (network floor: 2 × ${DELAY_MS} ms) | — | —"

@@ -17,8 +17,9 @@ public struct CredentialResolver {
     public let store: any CredentialAndTokenStore
     public let configuration: ACRConfiguration
     public let environment: [String: String]
-    /// Nil in the binary that answers only from the stores and the cache: where the walk needs the
-    /// network, it throws `NetworkNeeded` and the engine binary walks again.
+    /// Nil where only the stores and the cache may answer (`import`, `logout`). Where the walk needs the
+    /// network and has no connection that serves the identity (a certificate's in the binary Docker
+    /// runs), it throws `NetworkNeeded` and the engine binary walks again.
     public let connection: AzureConnection?
     public let now: @Sendable () -> Int64
     public let isAzureVM: Bool
@@ -77,6 +78,8 @@ struct Walk {
     var lock: FileLock?
     /// Whether another process was renewing when this walk began: the cache it reads may change under it.
     var renewalSeen = false
+    /// When this walk began to wait, before its reads, for a renewal that brought it no token.
+    var awaitedSince: Int64?
     /// What the store was found not to hold: noted by a front that held the lock through its reads, and
     /// handed with the lock to the engine, which does not ask again.
     var misses = StoreMisses()
@@ -96,6 +99,16 @@ struct Walk {
     var serving: Bool { resolver.policy.isServing }
 
     mutating func run(address: ServerAddress?, pinned: IdentityKind?) async throws(NetworkNeeded) {
+        var settings = resolver.configuration.registries[server.name]?.identity ?? IdentitySettings()
+        if let pinned { settings.kind = pinned }
+        let identities = IdentityResolver(
+            environment: resolver.environment, cloud: server.cloud, isAzureVM: resolver.isAzureVM, signIns: resolver.signIns())
+        let first = firstSource(identities, settings)
+        if renewalSeen, let (candidate, source) = first, await answeredByRenewal(candidate, source) { return }
+        // What the reads below ask, asked at once (a handed-over lock comes with what they found).
+        if serving, lock?.inherited != true, let (_, source) = first {
+            store.readAhead(credentialFor: address, tokens: [registryKey(source), azureADKey(source)])
+        }
         var storedExpired = false
         if let address {
             let stored: Credential?
@@ -118,10 +131,6 @@ struct Walk {
                 resolution.record(.storedCredential, .unavailable("nothing is stored for \(server)"))
             }
         }
-        var settings = resolver.configuration.registries[server.name]?.identity ?? IdentitySettings()
-        if let pinned { settings.kind = pinned }
-        let identities = IdentityResolver(
-            environment: resolver.environment, cloud: server.cloud, isAzureVM: resolver.isAzureVM, signIns: resolver.signIns())
         for kind in identities.order(settings) {
             let candidate: IdentityCandidate
             do {
@@ -153,7 +162,7 @@ struct Walk {
             resolution.record(stage, .unavailable(candidate.reason))
             return false
         }
-        let key = TokenKey(kind: .acrRefreshToken, scope: server.name, identity: source.cacheIdentity)
+        let key = registryKey(source)
         let rule = resolver.configuration.refreshRule(for: server)
         var cached: CachedToken?
         if serving {
@@ -170,9 +179,10 @@ struct Walk {
             if let cached, rule.verdict(cached, now: now) == .due, fallback == nil { fallback = cached }
             return false
         }
-        if serving, resolver.connection == nil {
-            return try renewElsewhere(candidate, source: source, key: key, cached: cached)
-        }
+        if serving, let answered = await joinRenewal(candidate, source: source, key: key, cached: cached) { return answered }
+        guard let connection = resolver.connection, connection.serves(source) else { try handToEngine(source) }
+        // libcurl loads on a thread of its own while the store is read and the lock taken.
+        connection.transport.prepare()
         if serving {
             do {
                 // A token that cannot be kept (a locked keyring) is not worth fetching; a front that held
@@ -198,7 +208,6 @@ struct Walk {
                 return failing(stage, error, cached: cached, source: source)
             }
         }
-        guard let connection = resolver.connection else { throw NetworkNeeded() }
         // The store is read: the processes waiting for this renewal may read it now, and then wait for its answer.
         lock?.openToWaiters()
         let context = IdentityContext(connection: connection, budget: budget, now: resolver.now)
@@ -283,6 +292,19 @@ struct Walk {
 
     mutating func keep(_ token: CachedToken, for key: TokenKey) {
         pending.append((key, token))
+    }
+
+    /// The first source the chain has, with its candidate: the one whose token a `get` most likely serves.
+    func firstSource(_ identities: IdentityResolver, _ settings: IdentitySettings) -> (IdentityCandidate, any IdentitySource)? {
+        for kind in identities.order(settings) {
+            guard let candidate = try? identities.candidate(kind, settings) else { return nil }
+            if let source = candidate.source { return (candidate, source) }
+        }
+        return nil
+    }
+
+    func registryKey(_ source: any IdentitySource) -> TokenKey {
+        TokenKey(kind: .acrRefreshToken, scope: server.name, identity: source.cacheIdentity)
     }
 
     func azureADKey(_ source: any IdentitySource) -> TokenKey {

@@ -11,8 +11,9 @@ public struct RegistryCredentials: CredentialStore {
     public let store: any CredentialAndTokenStore
     public let configuration: ACRConfiguration
     public let environment: [String: String]
-    /// How to reach Azure; nil in the binary that answers only from the stores and the cache, where a
-    /// `get` that needs a new token throws `NetworkNeeded` so that the engine binary takes over.
+    /// How to reach Azure; nil for the actions that answer from the stores only. A `get` that needs a new
+    /// token this connection cannot get (a certificate's, without a signer) throws `NetworkNeeded`, so
+    /// that the engine binary takes over.
     public let connection: AzureConnection?
     public let now: @Sendable () -> Int64
     /// Whether IMDS is worth asking (`IdentityResolver.detectAzureVM`); asked only when an ACR walk is

@@ -26,24 +26,80 @@ extension Walk {
         }
     }
 
-    /// The binary without a network: hands the renewal's lock to the engine it execs, or, when another
-    /// process holds it, waits for that renewal and answers with its token.
-    mutating func renewElsewhere(
-        _ candidate: IdentityCandidate, source: any IdentitySource, key: TokenKey, cached: CachedToken?
-    ) throws(NetworkNeeded) -> Bool {
-        guard case .serving(let folder) = resolver.policy else { throw NetworkNeeded() }
+    /// Before a renewal: takes the registry's lock if it is free, or waits for the renewal of the process
+    /// that holds it and answers with its token, or its failure. Nil: this walk renews, holding the lock
+    /// (or, when that renewal brought nothing, after taking it in turn).
+    mutating func joinRenewal(_ candidate: IdentityCandidate, source: any IdentitySource, key: TokenKey, cached: CachedToken?) async -> Bool? {
+        guard case .serving(let folder) = resolver.policy else { return nil }
         let path = exchangeLockPath(folder)
         let rule = resolver.configuration.refreshRule(for: server)
+        // The renewal waited for before the reads failed: its cause, with this walk's token due for renewal if it has one.
+        if let since = awaitedSince, let failed = failedMeanwhile(FileLock.failure(at: path, since: since), source: source) {
+            resolution.record(.identity(candidate.kind), .used(candidate.reason))
+            return failing(.exchange, failed, cached: cached, source: source)
+        }
         if lock == nil, let free = try? FileLock.acquireIfFree(path) {
             lock = free
-            // Taken after reading the cache while another renewal was under way, which may have ended since.
-            if renewalSeen, let token = try? cachedToken(key, for: source), rule.verdict(token, now: now) == .fresh {
-                return use(candidate, cached: token)
+            // Taken after reading the cache while another renewal was under way, which may have ended since;
+            // what the reads found missing may be there now.
+            if renewalSeen {
+                misses = StoreMisses()
+                if let token = try? cachedToken(key, for: source), rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
             }
         }
+        if lock != nil { return nil }
+        return await awaitRenewal(candidate, source: source, key: key, cached: cached, beforeReads: false)
+    }
+
+    /// A renewal of this registry was under way when the walk began: the token it derives for `source`, the
+    /// chain's first, is this walk's answer too, before any read of the store (that process read it holding
+    /// the lock, and found no stored credential and no fresh token). 31 processes that never connect to the
+    /// keyring leave it to the one renewing. Anything else (no token, a failure, the budget spent) is left
+    /// to the walk, which reads the store first: it may hold a token due for renewal to serve.
+    mutating func answeredByRenewal(_ candidate: IdentityCandidate, _ source: any IdentitySource) async -> Bool {
+        guard let answered = await awaitRenewal(candidate, source: source, key: registryKey(source), cached: nil, beforeReads: true) else { return false }
+        resolution.steps.insert(Resolution.Step(stage: .storedCredential, outcome: .unavailable("none when the renewal under way began")), at: 0)
+        return answered
+    }
+
+    /// Waits for the renewal the lock's holder is making: its token for `key` (after the reads, else the
+    /// one in the store), or its failure for `source`. Nil: neither came, or, before the reads, not the token.
+    private mutating func awaitRenewal(
+        _ candidate: IdentityCandidate, source: any IdentitySource, key: TokenKey, cached: CachedToken?, beforeReads: Bool
+    ) async -> Bool? {
+        guard case .serving(let folder) = resolver.policy else { return nil }
+        let path = exchangeLockPath(folder)
+        let asked = now
+        let answer: [UInt8]?
+        do {
+            answer = try await FileLock.waitForRelease(path, until: budget.deadline)
+        } catch {
+            if beforeReads { return nil }
+            return failing(.identity(candidate.kind), error, cached: cached, source: source)
+        }
+        let handed = answer.flatMap { CachedToken(handoff: $0, for: key) }.flatMap { provenFor(source, $0) }
+        let token = handed ?? (beforeReads ? nil : try? cachedToken(key, for: source))
+        if let token, resolver.configuration.refreshRule(for: server).verdict(token, now: now) == .fresh {
+            return use(candidate, cached: token)
+        }
+        if beforeReads {
+            awaitedSince = asked
+            return nil
+        }
+        if let failed = failedMeanwhile(FileLock.failure(at: path, since: asked), source: source) {
+            resolution.record(.identity(candidate.kind), .used(candidate.reason))
+            return failing(.exchange, failed, cached: cached, source: source)
+        }
+        return nil
+    }
+
+    /// A renewal this binary cannot make (a certificate's signature, or no connection): the renewal's lock,
+    /// if this walk holds it, goes to the engine it execs, with what the walk read.
+    func handToEngine(_ source: any IdentitySource) throws(NetworkNeeded) -> Never {
         if let lock {
             // What this walk read holds while the lock stays held since before it read: the engine asks the
             // store nothing more before its requests.
+            var misses = misses
             var azureAD: [UInt8] = []
             if !renewalSeen {
                 if (try? store.checkWritable()) != nil { misses.writable = true }
@@ -55,22 +111,6 @@ extension Walk {
                 }
             }
             lock.handOver(note: renewalSeen ? "" : misses.note, secret: azureAD)
-            throw NetworkNeeded()
-        }
-        let asked = now
-        let answer: [UInt8]?
-        do {
-            answer = try FileLock.waitWhileHeld(path, until: budget.deadline)
-        } catch {
-            return failing(.identity(candidate.kind), error, cached: cached, source: source)
-        }
-        let handed = answer.flatMap { CachedToken(handoff: $0, for: key) }.flatMap { provenFor(source, $0) }
-        if let token = handed ?? (try? cachedToken(key, for: source)), rule.verdict(token, now: now) == .fresh {
-            return use(candidate, cached: token)
-        }
-        if let failed = failedMeanwhile(FileLock.failure(at: path, since: asked), source: source) {
-            resolution.record(.identity(candidate.kind), .used(candidate.reason))
-            return failing(.exchange, failed, cached: cached, source: source)
         }
         throw NetworkNeeded()
     }

@@ -103,7 +103,11 @@ public struct ClientCredentialsSource: IdentitySource {
         case .serviceAccountToken(let token, _):
             assertion = token
         case .certificate(let path, let password, let sendChain):
-            assertion = try context.connection.signer.assertion(
+            // Walks check `AzureConnection.serves` first and leave certificates to the engine, which signs.
+            guard let signer = context.connection.signer else {
+                throw .invalidCertificate(path: path, reason: "this binary cannot sign with it; docker-credential-acr-engine can")
+            }
+            assertion = try signer.assertion(
                 certificatePath: path, password: password, sendChain: sendChain, clientID: clientID, audience: tokenURL, now: context.now())
         }
         if let assertion { fields += [("client_assertion_type", Self.jwtBearer), ("client_assertion", assertion)] }

@@ -1,15 +1,21 @@
 import HTTPTransport
 
-/// How the helper reaches Azure: HTTP, and the signer for certificate identities. Both are protocols
-/// whose implementations (libcurl, OpenSSL) are linked only into the engine binary, so the
-/// binary that answers from the cache starts without them.
+/// How the helper reaches Azure: HTTP, and the signer for certificate identities. Both are protocols:
+/// libcurl is loaded when a request is coming, and the signer (OpenSSL, linked) is only the engine
+/// binary's, so the binary Docker runs starts without either.
 public struct AzureConnection: Sendable {
     public var transport: any HTTPTransport
-    public var signer: any ClientAssertionSigner
+    /// Nil where certificate identities cannot be served.
+    public var signer: (any ClientAssertionSigner)?
 
-    public init(transport: any HTTPTransport, signer: any ClientAssertionSigner) {
+    public init(transport: any HTTPTransport, signer: (any ClientAssertionSigner)?) {
         self.transport = transport
         self.signer = signer
+    }
+
+    /// Whether a token for `source` can be had through this connection: all but a certificate's need no signer.
+    public func serves(_ source: any IdentitySource) -> Bool {
+        signer != nil || source.kind != .servicePrincipalCertificate
     }
 }
 

@@ -27,4 +27,7 @@ public final class DeferredStore: CredentialStore, TokenCache {
     public func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] { try store().allCachedTokens() }
     public func checkWritable() throws { try store().checkWritable() }
     public func prepareToSave() { (try? store())?.prepareToSave() }
+    public func readAhead(credentialFor server: ServerAddress?, tokens: [TokenKey]) {
+        (try? store())?.readAhead(credentialFor: server, tokens: tokens)
+    }
 }

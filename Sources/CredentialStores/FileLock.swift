@@ -97,6 +97,11 @@ public final class FileLock: @unchecked Sendable {
         return holder.flatMap(HandoffSocket.answer(on:))
     }
 
+    /// `waitWhileHeld` on a thread of its own: an async caller never holds one of the executors' few threads.
+    public static func waitForRelease(_ path: String, until deadline: ContinuousClock.Instant) async throws -> [UInt8]? {
+        try await DetachedThread.run { Result { try waitWhileHeld(path, until: deadline) } }.get()
+    }
+
     /// Waits while another process holds the lock at `path` but does not listen for waiters yet (a renewal
     /// still reading the store, which this process would only slow down), at most until `deadline`.
     public static func waitWhileHolderReads(_ path: String, until deadline: ContinuousClock.Instant) {

@@ -23,7 +23,7 @@ final class SecretService {
         // gnome-keyring (42 to 50 at least) registers a caller in an idle callback that a method call can
         // overtake; OpenSession from a caller not yet registered aborts the daemon, and every other call
         // fails. Its first call must need no registration: a property of the service, as libsecret reads.
-        let reply = try Self.property("Collections", of: Self.servicePath, interface: "Service", on: bus)
+        let reply = try bus.call(Self.propertyCall("Collections", of: Self.servicePath, interface: "Service"))
         daemon = bus.guid + " " + reply.sender
     }
 
@@ -34,10 +34,15 @@ final class SecretService {
 
     private func session() throws(BusFailure) -> String {
         if let openedSession { return openedSession }
-        let reply = try callService("OpenSession") { message throws(BusFailure) in
-            try message.append("s", "plain")
-            try message.append("v", "s") { () throws(BusFailure) in try message.append("s", "") }
-        }
+        return try opened(bus.call(Self.serviceCall("OpenSession", Self.plainSession)))
+    }
+
+    private static func plainSession(_ message: BusMessage) throws(BusFailure) {
+        try message.append("s", "plain")
+        try message.append("v", "s") { () throws(BusFailure) in try message.append("s", "") }
+    }
+
+    private func opened(_ reply: BusMessage) throws(BusFailure) -> String {
         _ = try reply.inside("v", "s") { () throws(BusFailure) in _ = try reply.string() }
         let session = try reply.string("o")
         openedSession = session
@@ -47,8 +52,28 @@ final class SecretService {
     /// Every item whose attributes include `attributes`, unlocked and locked (their attributes may be
     /// encrypted, so a locked collection's items may be missing from both).
     func search(_ attributes: [String: String]) throws(BusFailure) -> (unlocked: [String], locked: [String]) {
-        let reply = try callService("SearchItems") { message throws(BusFailure) in try message.append(attributes) }
-        return (try reply.strings(), try reply.strings())
+        try Self.found(bus.call(Self.searchCall(attributes)))
+    }
+
+    private static func searchCall(_ attributes: [String: String]) -> SessionBus.Call {
+        serviceCall("SearchItems") { message throws(BusFailure) in try message.append(attributes) }
+    }
+
+    private static func found(_ reply: BusMessage) throws(BusFailure) -> (unlocked: [String], locked: [String]) {
+        (try reply.strings(), try reply.strings())
+    }
+
+    /// `searches`, whether the default collection is locked (at its alias) and a session, asked at once:
+    /// one round trip for what a `get` of an ACR server reads first.
+    func searchAhead(_ searches: [[String: String]]) -> (found: [Result<(unlocked: [String], locked: [String]), BusFailure>], locked: Bool?) {
+        var calls = searches.map(Self.searchCall)
+        calls.append(Self.propertyCall("Locked", of: Self.defaultCollectionAlias, interface: "Collection"))
+        if openedSession == nil { calls.append(Self.serviceCall("OpenSession", Self.plainSession)) }
+        let replies = bus.calls(calls)
+        let found = replies.prefix(searches.count).map { reply in Result { () throws(BusFailure) in try Self.found(reply.get()) } }
+        let locked = try? Self.locked(replies[searches.count].get())
+        if replies.count > searches.count + 1 { _ = try? opened(replies[searches.count + 1].get()) }
+        return (found, locked)
     }
 
     /// The secrets of the unlocked items among `paths`, by path.
@@ -87,7 +112,10 @@ final class SecretService {
     }
 
     func isLocked(_ collection: String) throws(BusFailure) -> Bool {
-        let reply = try property("Locked", of: collection, interface: "Collection")
+        try Self.locked(property("Locked", of: collection, interface: "Collection"))
+    }
+
+    private static func locked(_ reply: BusMessage) throws(BusFailure) -> Bool {
         var locked = true
         _ = try reply.inside("v", "b") { () throws(BusFailure) in locked = try reply.bool() }
         return locked
@@ -130,16 +158,20 @@ final class SecretService {
         }
     }
 
-    private func callService(_ member: String, _ arguments: (BusMessage) throws(BusFailure) -> Void) throws(BusFailure) -> BusMessage {
-        try bus.call(Self.name, Self.servicePath, Self.prefix + "Service", member, arguments: arguments)
+    private func callService(_ member: String, _ arguments: @escaping (BusMessage) throws(BusFailure) -> Void) throws(BusFailure) -> BusMessage {
+        try bus.call(Self.serviceCall(member, arguments))
+    }
+
+    private static func serviceCall(_ member: String, _ arguments: @escaping (BusMessage) throws(BusFailure) -> Void) -> SessionBus.Call {
+        SessionBus.Call(destination: name, path: servicePath, interface: prefix + "Service", member: member, arguments: arguments)
     }
 
     private func property(_ property: String, of path: String, interface: String) throws(BusFailure) -> BusMessage {
-        try Self.property(property, of: path, interface: interface, on: bus)
+        try bus.call(Self.propertyCall(property, of: path, interface: interface))
     }
 
-    private static func property(_ property: String, of path: String, interface: String, on bus: SessionBus) throws(BusFailure) -> BusMessage {
-        try bus.call(Self.name, path, "org.freedesktop.DBus.Properties", "Get") { message throws(BusFailure) in
+    private static func propertyCall(_ property: String, of path: String, interface: String) -> SessionBus.Call {
+        SessionBus.Call(destination: name, path: path, interface: "org.freedesktop.DBus.Properties", member: "Get") { message throws(BusFailure) in
             try message.append("s", prefix + interface)
             try message.append("s", property)
         }

@@ -22,6 +22,9 @@ public final class SecretServiceStore: CredentialStore {
     private var unlocked: String?
     /// Whether the default collection was seen unlocked through its alias path, where only that was asked.
     private var seenUnlocked = false
+    /// Searches asked ahead (`readAhead`), each answered once: a search asked again, or after a write of
+    /// this store, asks the daemon again.
+    private var searchedAhead: [[String: String]: Result<(unlocked: [String], locked: [String]), BusFailure>] = [:]
 
     static let schemaName = "io.docker.Credentials"
     static let dockerLabel = "Docker Credentials"
@@ -79,6 +82,7 @@ public final class SecretServiceStore: CredentialStore {
     }
 
     public func save(_ credential: Credential, for server: ServerAddress) throws {
+        searchedAhead = [:]
         let collection = try unlockedCollection()
         let lock = try writerLock()
         defer { lock.release() }
@@ -96,6 +100,7 @@ public final class SecretServiceStore: CredentialStore {
     }
 
     public func remove(_ server: ServerAddress) throws -> Bool {
+        searchedAhead = [:]
         try checkUnlocked()
         let lock = try writerLock()
         defer { lock.release() }
@@ -194,11 +199,12 @@ public final class SecretServiceStore: CredentialStore {
         return found
     }
 
-    /// Every item of the schema with `attributes`, locked or not (one D-Bus call). Never prompts: a
-    /// headless machine has no prompter, and a locked collection is reported by `checkUnlocked` instead.
+    /// Every item of the schema with `attributes`, locked or not (one D-Bus call, unless asked ahead). Never
+    /// prompts: a headless machine has no prompter, and a locked collection is reported by `checkUnlocked` instead.
     private func items(_ attributes: [String: String], schema: String = schemaName) throws(SecretServiceError) -> [Item] {
+        let query = attributes.merging(["xdg:schema": schema]) { new, _ in new }
         do {
-            let (unlocked, locked) = try service.search(attributes.merging(["xdg:schema": schema]) { new, _ in new })
+            let (unlocked, locked) = try (searchedAhead.removeValue(forKey: query) ?? Result { () throws(BusFailure) in try service.search(query) }).get()
             return unlocked.map { Item(path: $0, service: service, isLocked: false) }
                 + locked.map { Item(path: $0, service: service, isLocked: true) }
         } catch {
@@ -243,10 +249,9 @@ public final class SecretServiceStore: CredentialStore {
 
 extension SecretServiceStore: TokenCache {
     public func cachedToken(for key: TokenKey) throws -> CachedToken? {
-        let attributes = ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity]
         // A plain loop: `.lazy…first` on a collection evaluates its transform up to three times, and each
         // evaluation here is a D-Bus call.
-        for item in try items(attributes, schema: Self.tokenSchemaName) {
+        for item in try items(Self.attributes(of: key), schema: Self.tokenSchemaName) {
             // Locked, it would read as "no token" and a new one would be derived only to fail at saving.
             if item.isLocked { throw SecretServiceError.locked }
             if let token = item.secret().flatMap(CachedToken.init(encoded:)) { return token }
@@ -258,6 +263,21 @@ extension SecretServiceStore: TokenCache {
         try checkUnlocked()
     }
 
+    /// A token item's attributes: its key, never the token or its expiry (anyone on the bus can read them).
+    private static func attributes(of key: TokenKey) -> [String: String] {
+        ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity]
+    }
+
+    /// The searches of Docker's items and of the tokens, the collection's `Locked` and a session, in one
+    /// round trip instead of one each.
+    public func readAhead(credentialFor server: ServerAddress?, tokens: [TokenKey]) {
+        var searches = tokens.map { Self.attributes(of: $0).merging(["xdg:schema": Self.tokenSchemaName]) { new, _ in new } }
+        if server != nil { searches.insert(["docker_cli": "1", "xdg:schema": Self.schemaName], at: 0) }
+        let (found, locked) = service.searchAhead(searches)
+        for (query, result) in zip(searches, found) { searchedAhead[query] = result }
+        if locked == false { seenUnlocked = true }
+    }
+
     /// The collection's path and a session, asked while a request is on the network: a save after it is
     /// then the one CreateItem call.
     public func prepareToSave() {
@@ -266,9 +286,10 @@ extension SecretServiceStore: TokenCache {
     }
 
     public func saveToken(_ token: CachedToken, for key: TokenKey) throws {
+        searchedAhead = [:]
         try store(
             token.encoded, in: try unlockedCollection(), schema: Self.tokenSchemaName, label: "docker-credential-acr \(key.kind.rawValue) for \(key.scope)",
-            attributes: ["kind": key.kind.rawValue, "scope": key.scope, "identity": key.identity])
+            attributes: Self.attributes(of: key))
     }
 
     public func allCachedTokens() throws -> [(key: TokenKey, token: CachedToken)] {
@@ -282,6 +303,7 @@ extension SecretServiceStore: TokenCache {
     }
 
     public func removeTokens(_ selector: TokenSelector) throws {
+        searchedAhead = [:]
         let (name, value) = selector.attribute
         for item in try items([name: value], schema: Self.tokenSchemaName) { try item.delete() }
     }

@@ -22,8 +22,8 @@ public struct BusFailure: Error, Sendable, Equatable {
 /// part of what GLib's GDBus sets up (worker thread, proxies, type system). sd-bus objects are not
 /// thread-safe, so calls take turns.
 final class SessionBus: @unchecked Sendable {
-    private let bus: OpaquePointer
-    private let turn = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    fileprivate let bus: OpaquePointer
+    fileprivate let turn = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     /// Connects where `sd_bus_open_user` would, but from `environment`: `DBUS_SESSION_BUS_ADDRESS`, else
     /// `$XDG_RUNTIME_DIR/bus` (what GDBus does too, short of trying to start a bus for an X11 display).
@@ -104,6 +104,65 @@ final class SessionBus: @unchecked Sendable {
     }
 }
 
+extension SessionBus {
+    /// A method call to make.
+    struct Call {
+        let destination: String
+        let path: String
+        let interface: String
+        let member: String
+        var arguments: (BusMessage) throws(BusFailure) -> Void
+    }
+
+    func call(_ call: Call) throws(BusFailure) -> BusMessage {
+        try self.call(call.destination, call.path, call.interface, call.member, arguments: call.arguments)
+    }
+
+    /// Makes `calls` at once and returns their replies in the same order: one round trip for calls that do
+    /// not need each other's answers (a connection's calls are delivered, and answered, in order).
+    func calls(_ calls: [Call]) -> [Result<BusMessage, BusFailure>] {
+        pthread_mutex_lock(turn)
+        defer { pthread_mutex_unlock(turn) }
+        var replies = [Result<BusMessage, BusFailure>?](repeating: nil, count: calls.count)
+        var cookies = [UInt64](repeating: 0, count: calls.count)
+        for (index, call) in calls.enumerated() {
+            do throws(BusFailure) {
+                var message: OpaquePointer?
+                try check(sd_bus_message_new_method_call(bus, &message, call.destination, call.path, call.interface, call.member))
+                let request = BusMessage(message!)
+                try call.arguments(request)
+                try check(sd_bus_send(bus, request.message, &cookies[index]))
+            } catch {
+                replies[index] = .failure(error)
+            }
+        }
+        // sd-bus's default timeout (25 s), as for one call.
+        let deadline = ContinuousClock.now + .seconds(25)
+        while let waiting = replies.firstIndex(where: { $0 == nil }) {
+            var incoming: OpaquePointer?
+            let processed = sd_bus_process(bus, &incoming)
+            if let incoming {
+                let reply = BusMessage(incoming)
+                var cookie: UInt64 = 0
+                if sd_bus_message_get_reply_cookie(incoming, &cookie) >= 0, let index = cookies.firstIndex(of: cookie), replies[index] == nil {
+                    replies[index] = reply.failure.map { .failure($0) } ?? .success(reply)
+                }
+                continue
+            }
+            let left = deadline - .now
+            var result = processed
+            if processed == 0 {
+                result = left > .zero ? sd_bus_wait(bus, UInt64(left.components.seconds) * 1_000_000 + UInt64(left.components.attoseconds / 1_000_000_000_000)) : -ETIMEDOUT
+            }
+            if result < 0 {
+                let failure = BusFailure(name: "System.Error", message: String(cString: strerror(-result)))
+                for index in waiting..<replies.count where replies[index] == nil { replies[index] = .failure(failure) }
+            }
+        }
+        return replies.map { $0! }
+    }
+}
+
 /// Turns sd-bus's negative errno results into a `BusFailure`.
 @discardableResult
 func check(_ result: Int32) throws(BusFailure) -> Int32 {
@@ -122,6 +181,12 @@ final class BusMessage {
     deinit { sd_bus_message_unref(message) }
 
     var sender: String { sd_bus_message_get_sender(message).map { String(cString: $0) } ?? "" }
+
+    /// The error a reply carries, if it is one.
+    var failure: BusFailure? {
+        guard let error = sd_bus_message_get_error(message), sd_bus_error_is_set(error) != 0 else { return nil }
+        return BusFailure(name: error.pointee.name.map { String(cString: $0) } ?? "", message: error.pointee.message.map { String(cString: $0) } ?? "")
+    }
 
     func append(_ type: Character, _ value: String) throws(BusFailure) {
         try check(value.withCString { sd_bus_message_append_basic(message, code(type), $0) })

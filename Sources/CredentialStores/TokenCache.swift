@@ -118,10 +118,14 @@ public protocol TokenCache {
     func checkWritable() throws
     /// Readies the store for a save soon to come, so that the save itself is one call (best effort).
     func prepareToSave()
+    /// Asks at once for what the reads to come will ask one after the other (best effort): the credential
+    /// stored for `server`, the tokens under `tokens`. Each read then finds its answer waiting, once.
+    func readAhead(credentialFor server: ServerAddress?, tokens: [TokenKey])
 }
 
 extension TokenCache {
     public func prepareToSave() {}
+    public func readAhead(credentialFor server: ServerAddress?, tokens: [TokenKey]) {}
 }
 
 /// A store that holds both; what the helper's commands are given.

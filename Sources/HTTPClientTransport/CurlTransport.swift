@@ -6,8 +6,8 @@ import SystemIO
 import Glibc
 #endif
 
-/// `HTTPTransport` over libcurl (OpenSSL flavour), loaded by the engine binary only, with dlopen (see
-/// CLibCurl): the binary that answers from the cache carries no HTTP at all. libcurl brings what token
+/// `HTTPTransport` over libcurl (OpenSSL flavour), loaded with dlopen when a request is coming (see
+/// CLibCurl): a `get` answered from the cache loads no HTTP or TLS library at all. libcurl brings what token
 /// requests need without the engine carrying an HTTP and TLS stack of its own: proxies with CONNECT and
 /// the status that refused it, the system's CAs, connections and TLS sessions kept for the next request
 /// to the same host.
@@ -41,6 +41,10 @@ public struct CurlTransport: HTTPTransport {
     /// request then finds it loaded (or waits for the rest).
     public static func preload() {
         clibcurl_preload()
+    }
+
+    public func prepare() {
+        Self.preload()
     }
 
     public func send(_ request: HTTPRequest, timeout: Duration) async throws(HTTPTransportError) -> HTTPResponse {

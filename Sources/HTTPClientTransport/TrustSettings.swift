@@ -23,6 +23,9 @@ public struct TrustSettings: Sendable {
     /// Every certificate of the files (each must hold at least one) and of the folders' files.
     func certificates() throws(HTTPTransportError) -> TrustedCertificates {
         var certificates = TrustedCertificates()
+        if files.isEmpty && folders.isEmpty { return certificates }
+        // OpenSSL is libcurl's, loaded with it.
+        if let missing = clibcurl_load() { throw .clientMissing(String(cString: missing)) }
         for (source, path) in files {
             guard certificates.add(pemFile: path) > 0 else { throw .unusableCABundle(source: source, path: path) }
         }
@@ -58,14 +61,14 @@ struct TrustedCertificates: @unchecked Sendable {
 
     /// Adds the file's PEM certificates; returns how many it held (0 for a file that cannot be read).
     mutating func add(pemFile path: String) -> Int {
-        guard let file = BIO_new_file(path, "r") else { return 0 }
-        defer { BIO_free(file) }
+        guard let file = clibssl_bio_new_file(path, "r") else { return 0 }
+        defer { clibssl_bio_free(file) }
         var count = 0
-        while let certificate = PEM_read_bio_X509(file, nil, nil, nil) {
+        while let certificate = clibssl_pem_read_bio_x509(file) {
             all.append(certificate)
             count += 1
         }
-        ERR_clear_error()  // the end of the file reads as an error
+        clibssl_err_clear_error()  // the end of the file reads as an error
         return count
     }
 }
@@ -93,21 +96,20 @@ final class TLSPolicy: @unchecked Sendable {
         if pin != nil {
             // Replaces the chain check: the handshake goes on only for the pinned certificate, before any
             // byte of the request is sent.
-            SSL_CTX_set_verify(context, SSL_VERIFY_PEER, nil)
-            SSL_CTX_set_cert_verify_callback(context, { store, policy in
+            clibssl_ctx_verify_with(context, { store, policy in
                 let policy = Unmanaged<TLSPolicy>.fromOpaque(policy!).takeUnretainedValue()
-                return policy.accepts(X509_STORE_CTX_get0_cert(store)) ? 1 : 0
+                return policy.accepts(clibssl_store_ctx_get0_cert(store)) ? 1 : 0
             }, Unmanaged.passUnretained(self).toOpaque())
             return
         }
-        let store = SSL_CTX_get_cert_store(context)
-        for certificate in extraRoots.all { X509_STORE_add_cert(store, certificate) }
+        let store = clibssl_ctx_get_cert_store(context)
+        for certificate in extraRoots.all { clibssl_store_add_cert(store, certificate) }
     }
 
     private func accepts(_ certificate: OpaquePointer?) -> Bool {
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        guard let certificate, X509_digest(certificate, EVP_sha1(), &digest, &length) == 1 else {
+        guard let certificate, clibssl_sha1_digest(certificate, &digest, &length) == 1 else {
             presented = ""
             return false
         }

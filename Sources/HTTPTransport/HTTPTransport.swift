@@ -57,6 +57,12 @@ public struct HTTPResponse: Sendable {
 public protocol HTTPTransport: Sendable {
     /// Sends `request` and returns whatever status the server answered; throws only when no answer came.
     func send(_ request: HTTPRequest, timeout: Duration) async throws(HTTPTransportError) -> HTTPResponse
+    /// Starts readying what the first request needs (libcurl to load), for a process about to make one.
+    func prepare()
+}
+
+extension HTTPTransport {
+    public func prepare() {}
 }
 
 public enum HTTPTransportError: ExplainedError, Equatable, Sendable {

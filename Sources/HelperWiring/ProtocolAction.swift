@@ -38,12 +38,17 @@ public enum HelperVersion {
 /// Everything an action needs, built from the process's environment.
 public struct Wiring {
     public let environment: [String: String]
-    /// Nil in the binary that answers from the stores and the cache only.
+    /// Nil for the actions that answer from the stores only (`import`, `logout`).
     public let connection: AzureConnection?
 
     public init(connection: AzureConnection?, environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.connection = connection
         self.environment = environment
+    }
+
+    /// Reaching Azure through libcurl, made at the first request; `signer` as for `AzureConnection.curl`.
+    public init(signer: (any ClientAssertionSigner)?, environment: [String: String] = ProcessInfo.processInfo.environment) {
+        self.init(connection: .curl(environment: environment, signer: signer), environment: environment)
     }
 
     public func helper() -> CredentialHelper {
@@ -75,8 +80,8 @@ public enum ProtocolAction: String, CaseIterable, Sendable {
     /// Whether the action reads Docker's input from stdin (`list` is sent a placeholder it ignores).
     public var readsInput: Bool { self == .store || self == .get || self == .erase }
 
-    /// Runs the action and returns the exit status; throws only `NetworkNeeded`, when `wiring` has no
-    /// connection and a new token must be fetched.
+    /// Runs the action and returns the exit status; throws only `NetworkNeeded`, when a new token must be
+    /// fetched that `wiring`'s connection cannot get (a certificate's, without a signer).
     public func run(input: [UInt8], wiring: Wiring) async throws(NetworkNeeded) -> Int32 {
         do {
             let helper = wiring.helper()

@@ -96,18 +96,8 @@ struct DockerCredentialACR: AsyncParsableCommand {
 }
 
 extension AzureConnection {
-    /// The real thing: libcurl and OpenSSL, trusting what the environment and the configuration
-    /// file add to the system's CAs (a broken configuration file is reported by the command that reads it).
-    static let live: AzureConnection = {
-        let environment = ProcessInfo.processInfo.environment
-        let configuration = (try? ACRConfiguration.load(environment: environment)) ?? ACRConfiguration()
-        let proxies = Result { () throws(ProxyError) in try ProxySettings(environment: environment, configured: configuration.proxy) }
-        return AzureConnection(
-            transport: CurlTransport(
-                userAgent: "\(HelperVersion.name)/\(HelperVersion.version)",
-                trust: TrustSettings(environment: environment, caBundle: configuration.caBundle), proxies: proxies),
-            signer: CertificateAssertionSigner())
-    }()
+    /// libcurl, and OpenSSL for certificate identities.
+    static let live = AzureConnection.curl(environment: ProcessInfo.processInfo.environment, signer: CertificateAssertionSigner())
 }
 
 /// Runs a protocol action as Docker runs it, reading its input from stdin; returns the exit status.

@@ -5,10 +5,10 @@ import SystemIO
 import Glibc
 #endif
 
-// The binary Docker runs for every registry operation. It answers what the stores and the token cache
-// can answer, and links nothing else: no HTTP client, no cryptography, no argument parser. Whatever
-// needs more (a new token from Azure, `diagnose`, `import`, `--help`) it hands, with the same arguments
-// and input, to docker-credential-acr-engine by exec.
+// The binary Docker runs for every registry operation. It runs the protocol's actions, new tokens from
+// Azure included, and links no cryptography and no argument parser; libcurl it loads when a request is
+// coming. Whatever needs more (a certificate identity's signature, `diagnose`, `import`, `--help`) it
+// hands, with the same arguments and input, to docker-credential-acr-engine by exec.
 
 ProcessHardening.forbidDumps()
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -17,7 +17,7 @@ guard arguments.count == 1, let action = ProtocolAction(rawValue: arguments[0]) 
 }
 let input = action.readsInput ? StandardInput.read() : []
 do {
-    exit(try await action.run(input: input, wiring: Wiring(connection: nil)))
+    exit(try await action.run(input: input, wiring: Wiring(signer: nil)))
 } catch {
     Engine.exec(arguments: arguments, input: input)
 }

@@ -76,14 +76,14 @@ final class Clock: @unchecked Sendable {
 
     func resolver(
         _ environment: [String: String], _ azure: ScriptedAzure, policy: ResolutionPolicy? = nil, configuration: ACRConfiguration = ACRConfiguration(),
-        store: (any CredentialAndTokenStore)? = nil
+        store: (any CredentialAndTokenStore)? = nil, signer: (any ClientAssertionSigner)? = NoSigner()
     ) -> CredentialResolver {
         let clock = clock
         var configuration = configuration
         configuration.endpoints[server.name] = "http://127.0.0.1:9/acr"
         return CredentialResolver(
             store: store ?? self.store, configuration: configuration, environment: environment.merging(["AZURE_AUTHORITY_HOST": "http://127.0.0.1:9/"]) { $1 },
-            connection: AzureConnection(transport: azure, signer: NoSigner()), now: { clock.seconds }, isAzureVM: false,
+            connection: AzureConnection(transport: azure, signer: signer), now: { clock.seconds }, isAzureVM: false,
             policy: policy ?? .serving(lockDirectory: folder + "/locks"), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     }
 
@@ -210,6 +210,40 @@ final class Clock: @unchecked Sendable {
         #expect(derived(resolution)?.origin == .exchange)
         #expect(watching.saves[.azureADToken]?.exchangesAnswered == 0, "saved before the exchange answered")
         #expect(watching.saves[.acrRefreshToken]?.lockFree == false, "saved before the lock is released")
+    }
+
+    /// The binary Docker runs has a connection without a signer: it renews a secret's tokens itself, and
+    /// leaves a certificate's to the engine before any request is made.
+    @Test func withoutASignerOnlyCertificatesGoToTheEngine() async throws {
+        let azure = azure()
+        let secret = try await resolver(Self.sp, azure, signer: nil).resolve(server, storedAt: nil)
+        #expect(derived(secret)?.origin == .exchange)
+        #expect(azure.count("aad") == 1 && azure.count("exchange") == 1)
+        let certificate = ["AZURE_TENANT_ID": "t1", "AZURE_CLIENT_ID": "c2", "AZURE_CLIENT_CERTIFICATE_PATH": folder + "/sp.pem", "PATH": "/nonexistent"]
+        await #expect(throws: NetworkNeeded.self) {
+            try await resolver(certificate, azure, policy: .probing, signer: nil).resolve(server, storedAt: nil)
+        }
+        #expect(azure.count("aad") == 1 && azure.count("exchange") == 1, "no request for the certificate")
+    }
+
+    /// A walk that begins while another process renews the registry takes that renewal's token without
+    /// reading the store at all: here every read would fail, and nothing is asked of Azure.
+    @Test func aRenewalUnderWayAnswersWithoutAReadOfTheStore() async throws {
+        let azure = azure()
+        let path = folder + "/locks/exchange-\(server.name).lock"
+        let holder = try #require(try FileLock.acquireIfFree(path))
+        holder.openToWaiters()
+        let walk = Task { [server] in
+            try await resolver(Self.sp, azure, store: ReadRefusingStore(store: store)).resolve(server, storedAt: try ServerAddress(server.name))
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        let key = TokenKey(kind: .acrRefreshToken, scope: server.name, identity: "\(IdentityKind.servicePrincipalSecret.rawValue):t1:c1")
+        let token = CachedToken(token: "eyJ.renewed.elsewhere", expiresOn: clock.seconds + 10800, proof: Fingerprint.make(Array("good".utf8)))
+        holder.answerWaiters(token.handoff(for: key))
+        holder.release()
+        let resolution = try await walk.value
+        #expect(derived(resolution)?.token == token.token)
+        #expect(azure.count("aad") == 0 && azure.count("exchange") == 0)
     }
 
     /// The engine a front hands a renewal to asks the store nothing the front found missing: here every

@@ -426,31 +426,37 @@ YAML
   kill "$registry_pid" 2>/dev/null; wait "$registry_pid" 2>/dev/null
 }
 
-acr_two_binaries_suite() { # docker-credential-acr answers from the stores and the cache alone; the rest goes to the engine
+acr_two_binaries_suite() { # docker-credential-acr runs the protocol, new tokens included; certificates and subcommands go to the engine
   local s="[two binaries]" alone="$WORK/front-alone"
   mkdir -p "$alone"; cp "$HELPER" "$alone/docker-credential-acr"
   export DOCKER_CREDENTIAL_ACR_STORE=file
   alone_get() { printf '%s' "$1" | acr_env "${SP[@]}" -- "$alone/docker-credential-acr" get; }
-  emu_post reset '{}'
+  alone_certificate_get() {
+    printf '%s' "$1" | acr_env AZURE_TENANT_ID="$TENANT" AZURE_CLIENT_ID="$CERT_SP_ID" AZURE_CLIENT_CERTIFICATE_PATH="$EMU_DIR/sp.pem" \
+      -- "$alone/docker-credential-acr" get
+  }
   helper erase "$REG" >/dev/null
-  acr_get "$REG" "${SP[@]}" >"$WORK/answer"
-  check "$s a new token comes through the engine" jq -e '.Username == "00000000-0000-0000-0000-000000000000"' "$WORK/answer"
+  forget_tokens; emu_post reset '{}'
+  alone_get "$REG" >"$WORK/answer"
+  check "$s a new token for a secret needs no engine" jq -e '.Username == "00000000-0000-0000-0000-000000000000"' "$WORK/answer"
+  check "$s ... one AAD request and one exchange" test "$(emu_stat aad_token)/$(emu_stat acr_exchange)" = 1/1
   expect "$s a cache hit needs no engine" 0 "$(cat "$WORK/answer")" alone_get "$REG"
   helper store "$(cred plain.example.com u plain-secret)"
   expect "$s another registry's credential needs no engine" 0 \
     '{"ServerURL":"plain.example.com","Username":"u","Secret":"plain-secret"}' alone_get plain.example.com
   helper erase "$REG" >/dev/null
-  expect "$s a new token without the engine: says what is missing" 1 \
+  expect "$s a certificate's token without the engine: says what is missing" 1 \
     "docker-credential-acr: cannot find docker-credential-acr-engine (looked at $alone/docker-credential-acr-engine and $alone/../libexec/docker-credential-acr/docker-credential-acr-engine); reinstall with \`make install\`" \
-    alone_get "$REG"
+    alone_certificate_get "$REG"
   check "$s the front binary links no HTTP client, TLS, cryptography or argument parser" \
     bash -c "! nm '$HELPER' | grep -qE 'AsyncHTTPClient|NIOCore|CCryptoBoringSSL|ArgumentParser'"
+  # libcurl, and the libssl and libcrypto it brings, load only when a request is coming.
+  check "$s neither binary links libcurl or libssl; only the engine links libcrypto (certificates)" bash -c "
+    ! readelf -d '$HELPER' | grep -qE 'libcurl|libssl|libcrypto' && ! readelf -d '$(dirname "$HELPER")/docker-credential-acr-engine' | grep -qE 'libcurl|libssl'"
   expect "$s subcommands go to the engine, named after the front" 0 "$VERSION_TEXT" "$HELPER" --version
   local engine curl_library
   engine="$(dirname "$HELPER")/docker-credential-acr-engine"
   curl_library=$(readlink -f "$(ldconfig -p | awk '$1 == "libcurl.so.4" { print $NF; exit }')")
-  # libcurl and its 40-odd libraries load on a thread of their own, while the engine reads the store.
-  check "$s the engine opens libcurl at run time, it does not link it" bash -c "! readelf -d '$engine' | grep -q libcurl"
   # A mount namespace of its own (unshare -r: no root needed) where libcurl.so.4 is an empty file.
   printf '%s' "$REG" | acr_env "${SP[@]}" -- unshare -rm sh -c 'mount --bind /dev/null "$0" && exec "$1" get' \
     "$curl_library" "$HELPER" >"$WORK/no-curl" 2>&1

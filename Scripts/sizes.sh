@@ -34,4 +34,4 @@ print(", ".join(f"{module} {size / 1e6:.1f}" for module, size in modules.most_co
 done
 echo "both | | $(mb $total) | goal ≤ 40 MB: $([ $total -le $goal ] && echo met || echo "not met")"
 echo
-echo "\"Swift\" is the standard library and runtime, linked in statically; the engine reaches Azure through libcurl and OpenSSL, shared libraries of the system (Depends), not counted here."
+echo "\"Swift\" is the standard library and runtime, linked in statically; both reach Azure through libcurl and the OpenSSL it loads, shared libraries of the system (Depends), not counted here."

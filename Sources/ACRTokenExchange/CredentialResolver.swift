@@ -103,7 +103,8 @@ struct Walk {
         if let pinned { settings.kind = pinned }
         let identities = IdentityResolver(
             environment: resolver.environment, cloud: server.cloud, isAzureVM: resolver.isAzureVM, signIns: resolver.signIns())
-        let first = firstSource(identities, settings)
+        let leading = leadingCandidates(identities, settings)
+        let first = leading.last.flatMap { candidate in candidate.source.map { (candidate, $0) } }
         if renewalSeen, let (candidate, source) = first, await answeredByRenewal(candidate, source) { return }
         // What the reads below ask, asked at once (a handed-over lock comes with what they found).
         if serving, lock?.inherited != true, let (_, source) = first {
@@ -133,10 +134,14 @@ struct Walk {
         }
         for kind in identities.order(settings) {
             let candidate: IdentityCandidate
-            do {
-                candidate = try identities.candidate(kind, settings)
-            } catch {
-                return resolution.fail(.identitySettings, ACRError.identity(server, error))
+            if let known = leading.first(where: { $0.kind == kind }) {
+                candidate = known
+            } else {
+                do {
+                    candidate = try identities.candidate(kind, settings)
+                } catch {
+                    return resolution.fail(.identitySettings, ACRError.identity(server, error))
+                }
             }
             if try await tryCandidate(candidate, settings: settings) { return }
         }
@@ -200,9 +205,8 @@ struct Walk {
                     if let token = cached, rule.verdict(token, now: now) == .fresh { return use(candidate, cached: token) }
                 }
                 // Or failed to: then its cause is this one's too, and Azure is not asked again by every waiter.
-                if let lock, lock.waited, let failed = failedMeanwhile(FileLock.failure(at: lock.path, since: asked), source: source) {
-                    resolution.record(stage, .used(candidate.reason))
-                    return failing(.exchange, failed, cached: cached, source: source)
+                if let lock, lock.waited, let failed = failedMeanwhile(at: lock.path, since: asked, candidate, source: source, cached: cached) {
+                    return failed
                 }
             } catch {
                 return failing(stage, error, cached: cached, source: source)
@@ -294,13 +298,17 @@ struct Walk {
         pending.append((key, token))
     }
 
-    /// The first source the chain has, with its candidate: the one whose token a `get` most likely serves.
-    func firstSource(_ identities: IdentityResolver, _ settings: IdentitySettings) -> (IdentityCandidate, any IdentitySource)? {
+    /// The chain's candidates up to the first whose source is there, the one whose token a `get` most
+    /// likely serves; made once (a sign-in's is a read of the store). They end early at one that cannot be
+    /// made, which the walk's loop then reports.
+    func leadingCandidates(_ identities: IdentityResolver, _ settings: IdentitySettings) -> [IdentityCandidate] {
+        var leading: [IdentityCandidate] = []
         for kind in identities.order(settings) {
-            guard let candidate = try? identities.candidate(kind, settings) else { return nil }
-            if let source = candidate.source { return (candidate, source) }
+            guard let candidate = try? identities.candidate(kind, settings) else { break }
+            leading.append(candidate)
+            if candidate.source != nil { break }
         }
-        return nil
+        return leading
     }
 
     func registryKey(_ source: any IdentitySource) -> TokenKey {

@@ -34,9 +34,8 @@ extension Walk {
         let path = exchangeLockPath(folder)
         let rule = resolver.configuration.refreshRule(for: server)
         // The renewal waited for before the reads failed: its cause, with this walk's token due for renewal if it has one.
-        if let since = awaitedSince, let failed = failedMeanwhile(FileLock.failure(at: path, since: since), source: source) {
-            resolution.record(.identity(candidate.kind), .used(candidate.reason))
-            return failing(.exchange, failed, cached: cached, source: source)
+        if let since = awaitedSince, let failed = failedMeanwhile(at: path, since: since, candidate, source: source, cached: cached) {
+            return failed
         }
         if lock == nil, let free = try? FileLock.acquireIfFree(path) {
             lock = free
@@ -86,11 +85,7 @@ extension Walk {
             awaitedSince = asked
             return nil
         }
-        if let failed = failedMeanwhile(FileLock.failure(at: path, since: asked), source: source) {
-            resolution.record(.identity(candidate.kind), .used(candidate.reason))
-            return failing(.exchange, failed, cached: cached, source: source)
-        }
-        return nil
+        return failedMeanwhile(at: path, since: asked, candidate, source: source, cached: cached)
     }
 
     /// A renewal this binary cannot make (a certificate's signature, or no connection): the renewal's lock,
@@ -122,12 +117,16 @@ extension Walk {
         return misses.lacksToken(key) ? nil : try cachedToken(key, for: source)
     }
 
-    /// The failure of the renewal another process made for `source` while this one waited (its lock's
-    /// note): this one's too, so that Azure is not asked again by every waiter.
-    func failedMeanwhile(_ note: String?, source: any IdentitySource) -> ACRError? {
-        let fields = note?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) ?? []
+    /// The failure of the renewal another process made for `source` since `since` (the note on the lock at
+    /// `path`): this walk's too, so that Azure is not asked again by every waiter. Nil: there was none.
+    mutating func failedMeanwhile(
+        at path: String, since: Int64, _ candidate: IdentityCandidate, source: any IdentitySource, cached: CachedToken?
+    ) -> Bool? {
+        let fields = FileLock.failure(at: path, since: since)?.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) ?? []
         guard fields.count == 3, fields[0] == source.cacheIdentity else { return nil }
-        return .renewalFailedMeanwhile(server, Explanation(cause: fields[1], fix: fields[2].isEmpty ? nil : fields[2]))
+        resolution.record(.identity(candidate.kind), .used(candidate.reason))
+        let failed = ACRError.renewalFailedMeanwhile(server, Explanation(cause: fields[1], fix: fields[2].isEmpty ? nil : fields[2]))
+        return failing(.exchange, failed, cached: cached, source: source)
     }
 
     // MARK: - Saving
